@@ -1,0 +1,71 @@
+package embtune.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Reads a file into a {@link RecordStore}: picks the reader by extension, applies the subset, counts skips. */
+final class DatasetLoader implements RowSink {
+    static final int ERRORS_KEPT = 5;
+
+    private final RecordStore store = new RecordStore();
+    private final String file;
+    private final Subset subset;
+    private final boolean skipInvalid;
+    private final List<DataError> errors = new ArrayList<>();
+    private int skipped;
+    private int filtered;
+
+    private DatasetLoader(String file, Subset subset, boolean skipInvalid) {
+        this.file = file;
+        this.subset = subset;
+        this.skipInvalid = skipInvalid;
+    }
+
+    static Dataset load(DatasetSpec spec, LoadOptions opts) {
+        Path path = Path.of(spec.path());
+        String name = path.getFileName() == null ? spec.path() : path.getFileName().toString();
+        if (!Files.exists(path))
+            throw new DataError(spec.path(), 0, null, "no such file (hub data set ids are not supported yet; give a local path)");
+        if (Files.isDirectory(path)) throw new DataError(spec.path(), 0, null, "is a directory; give a .jsonl, .json, .csv or .tsv file");
+        DatasetLoader loader = new DatasetLoader(spec.path(), Subset.parse(spec.subset(), name), opts.skipInvalid());
+        String ext = extension(path);
+        switch (ext) {
+            case "jsonl" -> JsonReader.readJsonl(path, loader);
+            case "json" -> JsonReader.readArray(path, loader);
+            case "csv", "tsv" -> CsvReader.read(path, opts.columns(), loader);
+            case "parquet" -> throw new DataError(spec.path(), 0, null, "parquet is not supported yet; convert to .jsonl or .csv");
+            default -> throw new DataError(spec.path(), 0, null, "unknown file type '." + ext + "'; use .jsonl, .json, .csv or .tsv");
+        }
+        if (loader.store.size() == 0 && loader.skipped == 0 && loader.filtered == 0)
+            throw new DataError(spec.path(), 0, null, "no rows");
+        Dataset all = new Dataset(spec.toString(), loader.store, null,
+                new Dataset.LoadReport(loader.skipped, loader.filtered, List.copyOf(loader.errors)));
+        return spec.sample() == null ? all : all.sample(spec.sample(), opts.seed());
+    }
+
+    private static String extension(Path p) {
+        String f = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        int dot = f.lastIndexOf('.');
+        return dot < 0 ? "" : f.substring(dot + 1);
+    }
+
+    @Override
+    public void accept(long line, Record record) {
+        try {
+            if (subset.keeps(record, file, line)) store.add(record, line);
+            else filtered++;
+        } catch (DataError e) {
+            invalid(e);
+        }
+    }
+
+    @Override
+    public void invalid(DataError error) {
+        if (!skipInvalid) throw error;
+        skipped++;
+        if (errors.size() < ERRORS_KEPT) errors.add(error);
+    }
+}

@@ -1,0 +1,41 @@
+package embtune.data;
+
+import java.util.regex.Pattern;
+
+/** The checks every reader applies to a text or a label, so every format fails the same way. */
+final class Fields {
+    private static final Pattern MEDIA_TAG = Pattern.compile("<(image|video|audio)>");
+
+    private Fields() {}
+
+    static String text(String file, long line, String field, String value) {
+        if (value == null) throw new DataError(file, line, field, "missing");
+        if (value.isBlank()) throw new DataError(file, line, field, "empty text");
+        if (MEDIA_TAG.matcher(value).find())
+            throw new DataError(file, line, field, "multimodal tags (<image>, <video>, <audio>) are not supported yet");
+        return value;
+    }
+
+    /** Labels are similarity scores or classes: finite and within [0,1] after scaling. */
+    static float label(String file, long line, String field, double value) {
+        if (!Double.isFinite(value) || value < 0 || value > 1)
+            throw new DataError(file, line, field, "label " + value + " is out of range [0, 1]");
+        return (float) value;
+    }
+
+    static float label(String file, long line, String field, String raw, double scale) {
+        double v;
+        try {
+            v = Double.parseDouble(raw.trim());
+        } catch (NumberFormatException e) {
+            throw new DataError(file, line, field, "label '" + raw + "' is not a number");
+        }
+        if (Double.isFinite(v) && (v < 0 || v > scale))
+            throw new DataError(file, line, field, "label " + raw + " is out of range [0, " + fmt(scale) + "]");
+        return label(file, line, field, v / scale);
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+    }
+}

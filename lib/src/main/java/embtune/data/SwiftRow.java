@@ -1,0 +1,139 @@
+package embtune.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One JSON object in either ms-swift embedding format, turned into a {@link Record}:
+ *
+ * <pre>
+ * v3.3-3.8: {"query": a, "response": p, "rejected_response": [n1, n2], "label": 0.8}
+ * v3.9+:    {"messages": [{"role":"user","content": a}],
+ *            "positive_messages": [[{"role":"user","content": p}]],
+ *            "negative_messages": [[{"role":"user","content": n1}], ...], "label": 0.8}
+ * </pre>
+ *
+ * A system message is joined to the user content as "{system} {content}", as ms-swift's
+ * templates do.
+ */
+final class SwiftRow {
+    enum Format {
+        QUERY_RESPONSE("query/response"), MESSAGES("messages");
+
+        final String name;
+
+        Format(String name) {
+            this.name = name;
+        }
+    }
+
+    private static final List<String> MEDIA_FIELDS = List.of("images", "videos", "audios");
+
+    private SwiftRow() {}
+
+    static Format formatOf(String file, long line, JsonNode row) {
+        if (!row.isObject()) throw new DataError(file, line, null, "expected a JSON object, got " + row.getNodeType());
+        for (String m : MEDIA_FIELDS)
+            if (row.has(m)) throw new DataError(file, line, m, "multimodal data is not supported yet");
+        if (row.has("messages")) return Format.MESSAGES;
+        if (row.has("query")) return Format.QUERY_RESPONSE;
+        List<String> names = new ArrayList<>();
+        row.fieldNames().forEachRemaining(names::add);
+        throw new DataError(file, line, null, "neither 'query' (query/response format) nor 'messages' "
+                + "(messages format) found; fields are " + names);
+    }
+
+    static Record parse(String file, long line, JsonNode row, Format format) {
+        return format == Format.MESSAGES ? parseMessages(file, line, row) : parseQueryResponse(file, line, row);
+    }
+
+    private static Record parseQueryResponse(String file, long line, JsonNode row) {
+        String anchor = string(file, line, row, "query");
+        String positive = string(file, line, row, "response");
+        List<String> negatives = new ArrayList<>();
+        JsonNode rej = row.get("rejected_response");
+        if (rej != null && !rej.isNull()) {
+            if (rej.isTextual()) negatives.add(Fields.text(file, line, "rejected_response", rej.asText()));
+            else if (rej.isArray()) {
+                for (int i = 0; i < rej.size(); i++) {
+                    String f = "rejected_response[" + i + "]";
+                    if (!rej.get(i).isTextual()) throw new DataError(file, line, f, "expected a string, got " + rej.get(i).getNodeType());
+                    negatives.add(Fields.text(file, line, f, rej.get(i).asText()));
+                }
+            } else throw new DataError(file, line, "rejected_response", "expected a list of strings, got " + rej.getNodeType());
+        }
+        return new Record(anchor, positive, negatives, label(file, line, row));
+    }
+
+    private static Record parseMessages(String file, long line, JsonNode row) {
+        String anchor = conversation(file, line, "messages", row.get("messages"));
+        JsonNode pos = row.get("positive_messages");
+        if (pos == null || pos.isNull()) throw new DataError(file, line, "positive_messages", "missing");
+        if (!pos.isArray() || pos.isEmpty()) throw new DataError(file, line, "positive_messages", "expected a list holding one conversation");
+        if (pos.size() > 1)
+            throw new DataError(file, line, "positive_messages", pos.size() + " positives given; one per row is supported "
+                    + "(ms-swift silently uses the first); split the row into one row per positive");
+        String positive = conversation(file, line, "positive_messages[0]", pos.get(0));
+        List<String> negatives = new ArrayList<>();
+        JsonNode neg = row.get("negative_messages");
+        if (neg != null && !neg.isNull()) {
+            if (!neg.isArray()) throw new DataError(file, line, "negative_messages", "expected a list of conversations");
+            for (int i = 0; i < neg.size(); i++)
+                negatives.add(conversation(file, line, "negative_messages[" + i + "]", neg.get(i)));
+        }
+        return new Record(anchor, positive, negatives, label(file, line, row));
+    }
+
+    /** A conversation is a list of {role, content}; its text is the user content, after any system. */
+    private static String conversation(String file, long line, String field, JsonNode msgs) {
+        if (msgs == null || msgs.isNull()) throw new DataError(file, line, field, "missing");
+        if (!msgs.isArray() || msgs.isEmpty()) throw new DataError(file, line, field, "expected a non-empty list of {role, content} messages");
+        String system = null, user = null;
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            String f = field + "[" + i + "]";
+            if (!m.isObject()) throw new DataError(file, line, f, "expected a {role, content} object");
+            String role = string(file, line, m, "role", f + ".role");
+            String content = string(file, line, m, "content", f + ".content");
+            switch (role) {
+                case "system" -> system = content;
+                case "user" -> {
+                    if (user != null) throw new DataError(file, line, f, "more than one user message; an embedding input is one text");
+                    user = content;
+                }
+                case "assistant" -> {
+                    if (!content.isEmpty()) throw new DataError(file, line, f, "assistant content is not used for embeddings");
+                }
+                default -> throw new DataError(file, line, f + ".role", "unknown role '" + role + "'");
+            }
+        }
+        if (user == null) throw new DataError(file, line, field, "no user message");
+        return system == null ? user : system + " " + user;
+    }
+
+    private static Float label(String file, long line, JsonNode row) {
+        JsonNode l = row.get("label");
+        if (l == null || l.isNull()) return null;
+        if (!l.isNumber()) throw new DataError(file, line, "label", "expected a number, got " + l.getNodeType() + " " + l);
+        return Fields.label(file, line, "label", l.asDouble());
+    }
+
+    private static String string(String file, long line, JsonNode row, String name) {
+        return string(file, line, row, name, name);
+    }
+
+    private static String string(String file, long line, JsonNode row, String name, String field) {
+        JsonNode v = row.get(name);
+        if (v == null || v.isNull()) throw new DataError(file, line, field, "missing");
+        if (!v.isTextual()) throw new DataError(file, line, field, "expected a string, got " + v.getNodeType());
+        // a role is not a text, and an assistant turn is empty in embedding data
+        if (name.equals("role") || name.equals("content") && isAssistant(row)) return v.asText();
+        return Fields.text(file, line, field, v.asText());
+    }
+
+    private static boolean isAssistant(JsonNode msg) {
+        JsonNode r = msg.get("role");
+        return r != null && "assistant".equals(r.asText());
+    }
+}
