@@ -1,0 +1,23 @@
+package embtune.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+
+/** Device choice: a GPU when the engine sees one, else the CPU; {@code --device cpu|gpu|gpu:1} overrides. */
+public final class Devices {
+    private Devices() {}
+
+    public static Device pick(String name) {
+        if (name == null || name.isBlank() || name.equals("auto")) return Engine.getInstance().defaultDevice();
+        Device d;
+        try {
+            d = Device.fromName(name.replace("cuda", "gpu"));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("unknown device '" + name + "'; use auto, cpu, gpu or gpu:N");
+        }
+        if (d.isGpu() && d.getDeviceId() >= Engine.getInstance().getGpuCount())
+            throw new IllegalArgumentException("device " + name + " requested but the engine sees "
+                    + Engine.getInstance().getGpuCount() + " GPUs");
+        return d;
+    }
+}

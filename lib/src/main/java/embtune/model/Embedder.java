@@ -1,0 +1,223 @@
+package embtune.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import embtune.model.nn.Encoder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A text embedding model: tokenizer + encoder + pooling, loaded from a Hugging Face /
+ * sentence-transformers folder, giving the same vectors sentence-transformers gives.
+ *
+ * <pre>
+ * var model = Embedder.load("models/all-MiniLM-L6-v2");
+ * float[][] v = model.embed("A man plays guitar.", "Someone strums a guitar.");
+ * model.similarity("A man plays guitar.", "Someone strums a guitar.");   // 0.8...
+ * </pre>
+ */
+public final class Embedder implements AutoCloseable {
+    /** Load-time choices; null means "what the model folder says". */
+    public record Options(String device, Integer maxLength, Integer batchSize, Pooling pooling,
+                          TextTokenizer.Side paddingSide, String queryPrompt) {
+        public static Options defaults() {
+            return new Options(null, null, null, null, null, null);
+        }
+
+        public Options device(String d) { return new Options(d, maxLength, batchSize, pooling, paddingSide, queryPrompt); }
+        public Options maxLength(Integer n) { return new Options(device, n, batchSize, pooling, paddingSide, queryPrompt); }
+        public Options batchSize(Integer n) { return new Options(device, maxLength, n, pooling, paddingSide, queryPrompt); }
+        public Options pooling(Pooling p) { return new Options(device, maxLength, batchSize, p, paddingSide, queryPrompt); }
+        public Options paddingSide(TextTokenizer.Side s) { return new Options(device, maxLength, batchSize, pooling, s, queryPrompt); }
+        public Options queryPrompt(String p) { return new Options(device, maxLength, batchSize, pooling, paddingSide, p); }
+    }
+
+    private final ModelDir dir;
+    private final NDManager manager;
+    private final Encoder encoder;
+    private final TextTokenizer tokenizer;
+    private final Pooling pooling;
+    private final int batchSize;
+    private final String queryPrompt;
+
+    private Embedder(ModelDir dir, NDManager manager, Encoder encoder, TextTokenizer tokenizer, Pooling pooling,
+                     int batchSize, String queryPrompt) {
+        this.dir = dir;
+        this.manager = manager;
+        this.encoder = encoder;
+        this.tokenizer = tokenizer;
+        this.pooling = pooling;
+        this.batchSize = batchSize;
+        this.queryPrompt = queryPrompt;
+    }
+
+    public static Embedder load(String dir) {
+        return load(Path.of(dir), Options.defaults());
+    }
+
+    public static Embedder load(Path dir) {
+        return load(dir, Options.defaults());
+    }
+
+    public static Embedder load(Path dir, Options opts) {
+        ModelDir md = ModelDir.read(dir);
+        Weights weights = Weights.open(dir);
+        Device device = Devices.pick(opts.device());
+        NDManager manager = NDManager.newBaseManager(device);
+        try {
+            Encoder encoder = Encoder.create(md.config());
+            loadWeights(encoder, weights, manager, dir);
+            int maxLength = opts.maxLength() != null ? opts.maxLength() : md.maxLength();
+            TextTokenizer tok = TextTokenizer.load(dir, maxLength,
+                    opts.paddingSide() != null ? opts.paddingSide() : md.paddingSide(),
+                    md.config().family().isDecoder(), md.config().padTokenId());
+            String prompt = opts.queryPrompt() != null ? opts.queryPrompt() : md.prompts().getOrDefault("query", "");
+            return new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),
+                    opts.batchSize() != null ? opts.batchSize() : 32, prompt);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** Fills every encoder parameter from the checkpoint, checking names and shapes. */
+    static void loadWeights(Encoder encoder, Weights weights, NDManager manager, Path dir) {
+        Map<String, Shape> shapes = encoder.parameterShapes();
+        List<String> missing = new ArrayList<>();
+        for (String name : shapes.keySet()) if (!weights.has(name)) missing.add(name);
+        if (!missing.isEmpty())
+            throw new ModelError(dir + ": weights lack " + missing.size() + " tensors the " + encoder.config().family().modelType()
+                    + " config needs, e.g. " + missing.subList(0, Math.min(3, missing.size())));
+        for (Map.Entry<String, Parameter> e : encoder.namedParameters().entrySet()) {
+            Shape want = shapes.get(e.getKey());
+            Shape got = new Shape(weights.info(e.getKey()).shape());
+            if (!want.equals(got))
+                throw new ModelError(dir + ": tensor '" + e.getKey() + "' has shape " + got + " but config.json implies " + want);
+            NDArray a = weights.load(e.getKey(), manager);
+            NDScope.unregister(a);
+            e.getValue().setArray(a);
+        }
+        encoder.loaded(manager);
+    }
+
+    // ---- inference --------------------------------------------------------------------------
+
+    public float[][] embed(String... texts) {
+        return embed(Arrays.asList(texts));
+    }
+
+    /** One L2-normalised (if the model normalises) vector per text, in input order. */
+    public float[][] embed(List<String> texts) {
+        float[][] out = new float[texts.size()][];
+        // longest first, like sentence-transformers: batches of similar length pad less
+        Integer[] order = new Integer[texts.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
+        for (int start = 0; start < order.length; start += batchSize) {
+            int end = Math.min(order.length, start + batchSize);
+            List<String> chunk = new ArrayList<>();
+            for (int k = start; k < end; k++) chunk.add(texts.get(order[k]));
+            float[][] vectors = embedBatch(chunk);
+            for (int k = start; k < end; k++) out[order[k]] = vectors[k - start];
+        }
+        return out;
+    }
+
+    /** Queries get the model's query prompt (e.g. Qwen3-Embedding's "Instruct: ...\nQuery:"). */
+    public float[][] embedQueries(List<String> queries) {
+        if (queryPrompt.isEmpty()) return embed(queries);
+        return embed(queries.stream().map(q -> queryPrompt + q).toList());
+    }
+
+    private float[][] embedBatch(List<String> texts) {
+        try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
+            scope.suppressNotUsedWarning();
+            NDArray e = forward(tokenizer.encode(texts), step);
+            return rows(e.toFloatArray(), texts.size());
+        }
+    }
+
+    /** Token embeddings [B, T, D] before pooling, for inspection and tests. */
+    public float[][][] tokenEmbeddings(List<String> texts) {
+        try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
+            scope.suppressNotUsedWarning();
+            NDList in = tokenizer.encode(texts).toNDList(step);
+            NDArray h = encoder.forward(in.get(0), in.get(1));
+            long[] s = h.getShape().getShape();
+            float[] flat = h.toFloatArray();
+            float[][][] out = new float[(int) s[0]][(int) s[1]][(int) s[2]];
+            for (int b = 0, k = 0; b < s[0]; b++)
+                for (int t = 0; t < s[1]; t++)
+                    for (int d = 0; d < s[2]; d++) out[b][t][d] = flat[k++];
+            return out;
+        }
+    }
+
+    /** Pooled embeddings [B, D] for an encoded batch, recorded for autograd when a collector is open. */
+    public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
+        NDList in = batch.toNDList(step);
+        return pooling.apply(encoder.forward(in.get(0), in.get(1)), in.get(1));
+    }
+
+    /** Cosine similarity of two texts. */
+    public float similarity(String a, String b) {
+        float[][] v = embed(a, b);
+        return cosine(v[0], v[1]);
+    }
+
+    public static float cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return (float) (dot / Math.sqrt(na * nb));
+    }
+
+    static float[][] rows(float[] flat, int n) {
+        int d = flat.length / n;
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+        return out;
+    }
+
+    // ---- accessors ---------------------------------------------------------------------------
+
+    public Encoder encoder() { return encoder; }
+    public TextTokenizer tokenizer() { return tokenizer; }
+    public Pooling pooling() { return pooling; }
+    public ModelDir dir() { return dir; }
+    public NDManager manager() { return manager; }
+    public Device device() { return manager.getDevice(); }
+    public int dimension() { return encoder.config().hiddenSize(); }
+    public String queryPrompt() { return queryPrompt; }
+
+    /** Writes a folder that transformers and sentence-transformers load unchanged (atomic). */
+    public void save(Path out, boolean overwrite) {
+        ModelSaver.save(this, out, overwrite);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        long params = 0;
+        for (Shape s : encoder.parameterShapes().values()) params += s.size();
+        return String.format("Embedder %s: %s, %,d parameters, %d-d, pooling %s, max %d tokens, %s",
+                dir.path().getFileName(), encoder.config(), params, dimension(), pooling, tokenizer.maxLength(), device());
+    }
+}

@@ -1,0 +1,42 @@
+package embtune.model;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The architectures embtune can run, by config.json's {@code model_type}, with the pooling each
+ * family uses when the folder has no sentence-transformers files.
+ */
+public enum Family {
+    QWEN3("qwen3", Pooling.Mode.LAST_TOKEN, "Qwen3-Embedding 0.6B/4B/8B"),
+    QWEN2("qwen2", Pooling.Mode.LAST_TOKEN, "gte-Qwen2"),
+    BERT("bert", Pooling.Mode.MEAN, "MiniLM, bge, e5 and other BERT encoders"),
+    MODERNBERT("modernbert", Pooling.Mode.CLS, "gte-modernbert");
+
+    private final String modelType;
+    private final Pooling.Mode defaultPooling;
+    private final String examples;
+
+    Family(String modelType, Pooling.Mode defaultPooling, String examples) {
+        this.modelType = modelType;
+        this.defaultPooling = defaultPooling;
+        this.examples = examples;
+    }
+
+    public String modelType() { return modelType; }
+    public Pooling.Mode defaultPooling() { return defaultPooling; }
+
+    /** Decoder families pool the last token, which must be the appended {@code <|endoftext|>}. */
+    public boolean isDecoder() {
+        return this == QWEN3 || this == QWEN2;
+    }
+
+    public static Family of(String modelType, String where) {
+        for (Family f : values()) if (f.modelType.equals(modelType)) return f;
+        throw new ModelError(where + ": unsupported architecture model_type '" + modelType + "'; supported: " + supported());
+    }
+
+    public static String supported() {
+        return Arrays.stream(values()).map(f -> f.modelType + " (" + f.examples + ")").collect(Collectors.joining(", "));
+    }
+}

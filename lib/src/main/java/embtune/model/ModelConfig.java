@@ -1,0 +1,131 @@
+package embtune.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The numbers from {@code config.json} that shape the network. Field names follow transformers;
+ * where transformers changed a name across versions (rope_theta vs rope_parameters, ModernBERT's
+ * global/local thetas) both are read. The raw JSON is kept so a saved folder writes it back as is.
+ */
+public record ModelConfig(
+        Family family,
+        int hiddenSize,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int intermediateSize,
+        int vocabSize,
+        int maxPositions,
+        double normEps,
+        String hiddenAct,
+        boolean attentionBias,
+        boolean mlpBias,
+        boolean normBias,
+        int typeVocabSize,
+        List<Double> ropeThetaPerLayer,
+        List<Boolean> slidingPerLayer,
+        int slidingWindow,
+        int padTokenId,
+        ObjectNode raw) {
+
+    public static ModelConfig read(Path dir) {
+        Path file = dir.resolve("config.json");
+        if (!Files.exists(file)) throw new ModelError(dir + ": no config.json (is this a Hugging Face model folder?)");
+        JsonNode c;
+        try {
+            c = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ModelError(file + ": not valid JSON: " + e.getMessage());
+        }
+        if (c == null || !c.isObject()) throw new ModelError(file + ": not a JSON object");
+        String type = c.path("model_type").asText("");
+        if (type.isEmpty()) throw new ModelError(file + ": no model_type; supported: " + Family.supported());
+        return parse(Family.of(type, file.toString()), (ObjectNode) c, file.toString());
+    }
+
+    static ModelConfig parse(Family f, ObjectNode c, String where) {
+        int hidden = required(c, "hidden_size", where);
+        int layers = required(c, "num_hidden_layers", where);
+        int heads = required(c, "num_attention_heads", where);
+        int kvHeads = c.path("num_key_value_heads").asInt(heads);
+        int headDim = c.hasNonNull("head_dim") ? c.get("head_dim").asInt() : hidden / heads;
+        int inter = required(c, "intermediate_size", where);
+        int vocab = required(c, "vocab_size", where);
+        int maxPos = c.path("max_position_embeddings").asInt(512);
+        List<Double> theta = new ArrayList<>();
+        List<Boolean> sliding = new ArrayList<>();
+        int window = 0;
+        double eps;
+        String act;
+        boolean attnBias, mlpBias = false, normBias = true;
+        switch (f) {
+            case QWEN3, QWEN2 -> {
+                eps = c.path("rms_norm_eps").asDouble(1e-6);
+                act = c.path("hidden_act").asText("silu");
+                attnBias = f == Family.QWEN2 || c.path("attention_bias").asBoolean(false); // Qwen2 always has q/k/v bias
+                double t = c.path("rope_parameters").path("rope_theta").asDouble(c.path("rope_theta").asDouble(10000));
+                String ropeType = c.path("rope_parameters").path("rope_type").asText("default");
+                if (c.hasNonNull("rope_scaling") || !ropeType.equals("default"))
+                    throw new ModelError(where + ": rope scaling '" + ropeType + "' is not supported yet (default RoPE only)");
+                if (c.path("use_sliding_window").asBoolean(false))
+                    throw new ModelError(where + ": use_sliding_window=true is not supported for " + f.modelType());
+                for (int i = 0; i < layers; i++) {
+                    theta.add(t);
+                    sliding.add(false);
+                }
+            }
+            case BERT -> {
+                eps = c.path("layer_norm_eps").asDouble(1e-12);
+                act = c.path("hidden_act").asText("gelu");
+                attnBias = true;
+                mlpBias = true;
+                String pos = c.path("position_embedding_type").asText("absolute");
+                if (!pos.equals("absolute")) throw new ModelError(where + ": position_embedding_type '" + pos + "' is not supported");
+            }
+            case MODERNBERT -> {
+                eps = c.path("norm_eps").asDouble(1e-5);
+                act = c.path("hidden_activation").asText("gelu");
+                attnBias = c.path("attention_bias").asBoolean(false);
+                mlpBias = c.path("mlp_bias").asBoolean(false);
+                normBias = c.path("norm_bias").asBoolean(false);
+                window = c.path("local_attention").asInt(128);
+                int every = c.path("global_attn_every_n_layers").asInt(3);
+                JsonNode rp = c.path("rope_parameters");
+                double global = rp.path("full_attention").path("rope_theta").asDouble(c.path("global_rope_theta").asDouble(160000));
+                double local = rp.path("sliding_attention").path("rope_theta").asDouble(c.path("local_rope_theta").asDouble(10000));
+                JsonNode types = c.path("layer_types");
+                for (int i = 0; i < layers; i++) {
+                    boolean s = types.isArray() && types.size() == layers
+                            ? types.get(i).asText().equals("sliding_attention")
+                            : i % every != 0;
+                    sliding.add(s);
+                    theta.add(s ? local : global);
+                }
+            }
+            default -> throw new AssertionError(f);
+        }
+        return new ModelConfig(f, hidden, layers, heads, kvHeads, headDim, inter, vocab, maxPos, eps, act, attnBias,
+                mlpBias, normBias, c.path("type_vocab_size").asInt(2), List.copyOf(theta), List.copyOf(sliding), window,
+                c.path("pad_token_id").asInt(0), c);
+    }
+
+    private static int required(JsonNode c, String field, String where) {
+        JsonNode v = c.get(field);
+        if (v == null || !v.canConvertToInt()) throw new ModelError(where + ": field '" + field + "' missing or not an integer");
+        return v.asInt();
+    }
+
+    @Override
+    public String toString() {
+        return family.modelType() + " " + layers + " layers, hidden " + hiddenSize + ", " + heads + " heads"
+                + (kvHeads != heads ? " (" + kvHeads + " kv)" : "") + ", vocab " + vocabSize;
+    }
+}

@@ -1,0 +1,96 @@
+package embtune.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
+import embtune.model.ModelConfig;
+
+/**
+ * BERT encoder (MiniLM, bge, e5): word + position + token-type embeddings, then post-norm
+ * layers: {@code h = LN(h + attn(h)); h = LN(h + W2 gelu(W1 h))}. Padding keys are masked;
+ * attention is bidirectional. Token types are all 0 (single sentences).
+ */
+public class BertEncoder extends Encoder {
+    final Embeddings embeddings;
+    final ModuleList<Layer> layers;
+
+    public BertEncoder(ModelConfig c) {
+        super(c);
+        if (!c.hiddenAct().equals("gelu"))
+            throw new embtune.model.ModelError("BERT hidden_act '" + c.hiddenAct() + "' is not supported (gelu only)");
+        embeddings = child("embeddings", new Embeddings(c));
+        Module encoder = child("encoder", new Module() {});
+        layers = encoder.child("layer", new ModuleList<>());
+        for (int i = 0; i < c.layers(); i++) layers.add(new Layer(c));
+    }
+
+    @Override
+    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
+        NDArray h = embeddings.forward(inputIds);
+        NDArray bias = Attention.paddingBias(attentionMask);
+        for (Layer layer : layers.items()) h = layer.forward(h, bias);
+        return h;
+    }
+
+    public static class Embeddings extends Module {
+        final Embedding word, position, tokenType;
+        final LayerNorm norm;
+
+        Embeddings(ModelConfig c) {
+            word = child("word_embeddings", new Embedding(c.vocabSize(), c.hiddenSize()));
+            position = child("position_embeddings", new Embedding(c.maxPositions(), c.hiddenSize()));
+            tokenType = child("token_type_embeddings", new Embedding(c.typeVocabSize(), c.hiddenSize()));
+            norm = child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
+        }
+
+        NDArray forward(NDArray ids) {
+            long t = ids.getShape().get(1);
+            NDManager m = ids.getManager();
+            NDArray positions = m.arange(0, (int) t, 1, DataType.INT64).expandDims(0);
+            NDArray types = m.zeros(ids.getShape(), DataType.INT64);
+            return norm.forward(word.forward(ids).add(tokenType.forward(types)).add(position.forward(positions)));
+        }
+    }
+
+    public static class Layer extends Module {
+        final Linear query, key, value, attnOut, intermediate, output;
+        final LayerNorm attnNorm, outNorm;
+        final int heads, headDim;
+        NDArray scale;
+
+        Layer(ModelConfig c) {
+            heads = c.heads();
+            headDim = c.hiddenSize() / c.heads();
+            Module attention = child("attention", new Module() {});
+            Module self = attention.child("self", new Module() {});
+            query = self.child("query", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            key = self.child("key", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            value = self.child("value", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            Module attnOutput = attention.child("output", new Module() {});
+            attnOut = attnOutput.child("dense", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            attnNorm = attnOutput.child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
+            intermediate = child("intermediate", new Module() {}).child("dense", new Linear(c.hiddenSize(), c.intermediateSize(), true));
+            Module out = child("output", new Module() {});
+            output = out.child("dense", new Linear(c.intermediateSize(), c.hiddenSize(), true));
+            outNorm = out.child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
+        }
+
+        @Override
+        protected void onLoad(NDManager manager) {
+            scale = manager.create((float) Math.pow(headDim, -0.5));
+        }
+
+        NDArray forward(NDArray h, NDArray bias) {
+            long b = h.getShape().get(0), t = h.getShape().get(1);
+            NDArray q = split(query.forward(h), b, t), k = split(key.forward(h), b, t), v = split(value.forward(h), b, t);
+            NDArray ctx = Attention.attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim);
+            h = attnNorm.forward(attnOut.forward(ctx).add(h));
+            return outNorm.forward(output.forward(Activation.gelu(intermediate.forward(h))).add(h));
+        }
+
+        private NDArray split(NDArray x, long b, long t) {
+            return x.reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package embtune.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Activation;
+import embtune.model.ModelConfig;
+
+/**
+ * ModernBERT (gte-modernbert): embeddings then LayerNorm (no biases anywhere), pre-norm layers
+ * with packed Wqkv, RoPE whose theta depends on the layer type, and GeGLU MLP
+ * {@code Wo(gelu(a) * g)} where {@code [a, g] = Wi(x)}. Global layers attend to every
+ * non-padding key; sliding layers only to keys within {@code local_attention/2} positions.
+ * Layer 0 has no attention norm (its input is already normed by the embeddings).
+ */
+public class ModernBertEncoder extends Encoder {
+    final Embedding tokEmbeddings;
+    final LayerNorm embNorm, finalNorm;
+    final ModuleList<Layer> layers;
+
+    public ModernBertEncoder(ModelConfig c) {
+        super(c);
+        if (!c.hiddenAct().equals("gelu"))
+            throw new embtune.model.ModelError("ModernBERT hidden_activation '" + c.hiddenAct() + "' is not supported (gelu only)");
+        Module emb = child("embeddings", new Module() {});
+        tokEmbeddings = emb.child("tok_embeddings", new Embedding(c.vocabSize(), c.hiddenSize()));
+        embNorm = emb.child("norm", new LayerNorm(c.hiddenSize(), c.normEps(), c.normBias()));
+        layers = child("layers", new ModuleList<>());
+        for (int i = 0; i < c.layers(); i++) layers.add(new Layer(c, i));
+        finalNorm = child("final_norm", new LayerNorm(c.hiddenSize(), c.normEps(), c.normBias()));
+    }
+
+    @Override
+    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
+        NDArray h = embNorm.forward(tokEmbeddings.forward(inputIds));
+        NDArray global = Attention.paddingBias(attentionMask);
+        NDArray sliding = null;
+        for (Layer layer : layers.items()) {
+            if (layer.sliding && sliding == null) sliding = Attention.slidingBias(attentionMask, config.slidingWindow() / 2);
+            h = layer.forward(h, layer.sliding ? sliding : global);
+        }
+        return finalNorm.forward(h);
+    }
+
+    public static class Layer extends Module {
+        final LayerNorm attnNorm, mlpNorm; // attnNorm is null for layer 0
+        final Linear wqkv, wo, wi, mlpOut;
+        final boolean sliding;
+        final int heads, headDim, intermediate;
+        final double theta;
+        Rope rope;
+        NDArray scale;
+
+        Layer(ModelConfig c, int index) {
+            sliding = c.slidingPerLayer().get(index);
+            theta = c.ropeThetaPerLayer().get(index);
+            heads = c.heads();
+            headDim = c.hiddenSize() / c.heads();
+            intermediate = c.intermediateSize();
+            attnNorm = index == 0 ? null : child("attn_norm", new LayerNorm(c.hiddenSize(), c.normEps(), c.normBias()));
+            Module attn = child("attn", new Module() {});
+            wqkv = attn.child("Wqkv", new Linear(c.hiddenSize(), 3L * c.hiddenSize(), c.attentionBias()));
+            wo = attn.child("Wo", new Linear(c.hiddenSize(), c.hiddenSize(), c.attentionBias()));
+            mlpNorm = child("mlp_norm", new LayerNorm(c.hiddenSize(), c.normEps(), c.normBias()));
+            Module mlp = child("mlp", new Module() {});
+            wi = mlp.child("Wi", new Linear(c.hiddenSize(), 2L * c.intermediateSize(), c.mlpBias()));
+            mlpOut = mlp.child("Wo", new Linear(c.intermediateSize(), c.hiddenSize(), c.mlpBias()));
+        }
+
+        @Override
+        protected void onLoad(NDManager manager) {
+            rope = new Rope(headDim, theta, manager);
+            scale = manager.create((float) Math.pow(headDim, -0.5));
+        }
+
+        NDArray forward(NDArray h, NDArray bias) {
+            long b = h.getShape().get(0), t = h.getShape().get(1);
+            NDArray x = attnNorm == null ? h : attnNorm.forward(h);
+            NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
+            NDArray q = rope.apply(qkv.get(0)), k = rope.apply(qkv.get(1)), v = qkv.get(2);
+            NDArray ctx = Attention.attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim);
+            h = h.add(wo.forward(ctx));
+            NDArray gated = wi.forward(mlpNorm.forward(h));
+            NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));
+            return h.add(mlpOut.forward(Activation.gelu(a).mul(g)));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package embtune.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.ParameterList;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A DJL block whose parameters are named exactly like the checkpoint's tensors
+ * ({@code layers.0.self_attn.q_proj.weight}), so loading and saving map one to one. Children and
+ * parameters are declared in the constructor; forward methods are typed Java methods
+ * ({@code forward(x)}), like a torch module's.
+ */
+public abstract class Module extends AbstractBlock {
+    private final Map<String, Module> modules = new LinkedHashMap<>();
+    private final Map<String, Parameter> own = new LinkedHashMap<>();
+    private final Map<String, Shape> shapes = new LinkedHashMap<>();
+    protected boolean training;
+
+    protected <M extends Module> M child(String name, M module) {
+        modules.put(name, module);
+        addChildBlock(name, module);
+        return module;
+    }
+
+    /** Declares a parameter with the shape the checkpoint must have. */
+    protected Parameter param(String name, long... shape) {
+        Parameter p = addParameter(Parameter.builder().setName(name).setType(Parameter.Type.OTHER).build());
+        own.put(name, p);
+        shapes.put(name, new Shape(shape));
+        return p;
+    }
+
+    /** Every parameter under this module, by dotted checkpoint name, in declaration order. */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect("", out);
+        return out;
+    }
+
+    /** Expected shape of each parameter, by dotted name. */
+    public Map<String, Shape> parameterShapes() {
+        Map<String, Shape> out = new LinkedHashMap<>();
+        collectShapes("", out);
+        return out;
+    }
+
+    private void collect(String prefix, Map<String, Parameter> out) {
+        own.forEach((n, p) -> out.put(prefix + n, p));
+        modules.forEach((n, m) -> m.collect(prefix + n + ".", out));
+    }
+
+    private void collectShapes(String prefix, Map<String, Shape> out) {
+        shapes.forEach((n, s) -> out.put(prefix + n, s));
+        modules.forEach((n, m) -> m.collectShapes(prefix + n + ".", out));
+    }
+
+    /** Named submodules, dotted, depth first (e.g. {@code layers.0.self_attn.q_proj}). */
+    public Map<String, Module> namedModules() {
+        Map<String, Module> out = new LinkedHashMap<>();
+        modules.forEach((n, m) -> {
+            out.put(n, m);
+            m.namedModules().forEach((k, v) -> out.put(n + "." + k, v));
+        });
+        return out;
+    }
+
+    /** Replaces a direct child (LoRA wraps a Linear this way). */
+    protected void replaceChild(String name, Module module) {
+        if (!modules.containsKey(name)) throw new IllegalArgumentException("no child " + name);
+        modules.put(name, module);
+    }
+
+    public Map<String, Module> children() {
+        return modules;
+    }
+
+    /** DJL's parameter list, with checkpoint names instead of DJL's numbered ones. */
+    @Override
+    public ParameterList getParameters() {
+        ParameterList list = new ParameterList();
+        namedParameters().forEach(list::add);
+        return list;
+    }
+
+    /** Training mode turns on dropout where a module has it (torch's module.train()). */
+    public void train(boolean on) {
+        training = on;
+        modules.values().forEach(m -> m.train(on));
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    /** Called once the parameters hold arrays: create constants (eps, scales) on the model's device. */
+    protected void onLoad(NDManager manager) {}
+
+    public final void loaded(NDManager manager) {
+        onLoad(manager);
+        modules.values().forEach(m -> m.loaded(manager));
+    }
+
+    protected static NDArray array(Parameter p) {
+        return p.getArray();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " is called through its typed forward method");
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        throw new UnsupportedOperationException("output shapes depend on the input; run forward");
+    }
+
+    @Override
+    public String toString() {
+        long n = 0;
+        for (Shape s : parameterShapes().values()) n += s.size();
+        return getClass().getSimpleName() + String.format("(%,d parameters)", n);
+    }
+}

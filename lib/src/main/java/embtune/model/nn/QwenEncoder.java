@@ -1,0 +1,97 @@
+package embtune.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import embtune.model.Family;
+import embtune.model.ModelConfig;
+
+/**
+ * Qwen2 / Qwen3 decoder as an embedding encoder: causal self-attention with GQA and RoPE,
+ * SwiGLU MLP, pre-norm RMSNorm; Qwen3 adds RMSNorm on each head of q and k (before RoPE),
+ * Qwen2 has q/k/v biases instead.
+ * <pre>h = h + attn(input_layernorm(h));  h = h + mlp(post_attention_layernorm(h));  out = norm(h)</pre>
+ */
+public class QwenEncoder extends Encoder {
+    final Embedding embedTokens;
+    final ModuleList<Layer> layers;
+    final RmsNorm norm;
+
+    public QwenEncoder(ModelConfig c) {
+        super(c);
+        embedTokens = child("embed_tokens", new Embedding(c.vocabSize(), c.hiddenSize()));
+        layers = child("layers", new ModuleList<>());
+        for (int i = 0; i < c.layers(); i++) layers.add(new Layer(c, i));
+        norm = child("norm", new RmsNorm(c.hiddenSize(), c.normEps()));
+    }
+
+    @Override
+    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
+        NDArray h = embedTokens.forward(inputIds);
+        NDArray bias = Attention.causalBias(attentionMask);
+        for (Layer layer : layers.items()) h = layer.forward(h, bias);
+        return norm.forward(h);
+    }
+
+    public static class Layer extends Module {
+        final RmsNorm inputNorm, postNorm;
+        final SelfAttention attn;
+        final GatedMlp mlp;
+
+        Layer(ModelConfig c, int index) {
+            inputNorm = child("input_layernorm", new RmsNorm(c.hiddenSize(), c.normEps()));
+            attn = child("self_attn", new SelfAttention(c, c.ropeThetaPerLayer().get(index)));
+            postNorm = child("post_attention_layernorm", new RmsNorm(c.hiddenSize(), c.normEps()));
+            mlp = child("mlp", new GatedMlp(c.hiddenSize(), c.intermediateSize()));
+        }
+
+        NDArray forward(NDArray h, NDArray bias) {
+            h = h.add(attn.forward(inputNorm.forward(h), bias));
+            return h.add(mlp.forward(postNorm.forward(h)));
+        }
+    }
+
+    public static class SelfAttention extends Module {
+        final Linear q, k, v, o;
+        final RmsNorm qNorm, kNorm; // Qwen3 only
+        final int heads, kvHeads, headDim;
+        final double theta;
+        Rope rope;
+        NDArray scale;
+
+        SelfAttention(ModelConfig c, double theta) {
+            heads = c.heads();
+            kvHeads = c.kvHeads();
+            headDim = c.headDim();
+            this.theta = theta;
+            q = child("q_proj", new Linear(c.hiddenSize(), (long) heads * headDim, c.attentionBias()));
+            k = child("k_proj", new Linear(c.hiddenSize(), (long) kvHeads * headDim, c.attentionBias()));
+            v = child("v_proj", new Linear(c.hiddenSize(), (long) kvHeads * headDim, c.attentionBias()));
+            o = child("o_proj", new Linear((long) heads * headDim, c.hiddenSize(), false));
+            boolean qk = c.family() == Family.QWEN3;
+            qNorm = qk ? child("q_norm", new RmsNorm(headDim, c.normEps())) : null;
+            kNorm = qk ? child("k_norm", new RmsNorm(headDim, c.normEps())) : null;
+        }
+
+        @Override
+        protected void onLoad(NDManager manager) {
+            rope = new Rope(headDim, theta, manager);
+            scale = manager.create((float) Math.pow(headDim, -0.5));
+        }
+
+        NDArray forward(NDArray x, NDArray bias) {
+            long b = x.getShape().get(0), t = x.getShape().get(1);
+            NDArray qh = q.forward(x).reshape(b, t, heads, headDim);
+            NDArray kh = k.forward(x).reshape(b, t, kvHeads, headDim);
+            NDArray vh = v.forward(x).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3);
+            if (qNorm != null) {
+                qh = qNorm.forward(qh);
+                kh = kNorm.forward(kh);
+            }
+            qh = rope.apply(qh.transpose(0, 2, 1, 3));
+            kh = rope.apply(kh.transpose(0, 2, 1, 3));
+            int rep = heads / kvHeads;
+            NDArray out = Attention.attend(qh, Attention.repeatKv(kh, rep), Attention.repeatKv(vh, rep), bias, scale);
+            return o.forward(out.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package embtune.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+
+/** {@code w * x / sqrt(mean(x^2) + eps)} over the last axis (Qwen's RMSNorm). */
+public class RmsNorm extends Module {
+    final Parameter weight;
+    private final float eps;
+    private NDArray epsTensor;
+
+    public RmsNorm(long dim, double eps) {
+        this.weight = param("weight", dim);
+        this.eps = (float) eps;
+    }
+
+    @Override
+    protected void onLoad(NDManager manager) {
+        epsTensor = manager.create(eps);
+    }
+
+    public NDArray forward(NDArray x) {
+        NDArray variance = x.square().mean(new int[] {-1}, true);
+        return x.div(variance.add(epsTensor).sqrt()).mul(array(weight));
+    }
+}

@@ -1,0 +1,60 @@
+package embtune.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Rotary position embedding, "default" type, rotate-half convention:
+ * {@code inv_freq_i = theta^(-2i/d)}, {@code angle = pos * inv_freq}, and
+ * {@code x' = x cos + rotate_half(x) sin} with {@code rotate_half([a, b]) = [-b, a]}.
+ * cos/sin tables are built once per length (in float32 like transformers) and kept on the device.
+ */
+public final class Rope {
+    private final int dim;
+    private final double theta;
+    private final NDManager manager;
+    private NDArray cos, sin; // [maxLen, dim]
+    private int cached;
+
+    public Rope(int dim, double theta, NDManager manager) {
+        this.dim = dim;
+        this.theta = theta;
+        this.manager = manager;
+    }
+
+    /** Rotates q or k shaped [B, H, T, dim]; positions are 0..T-1. */
+    public NDArray apply(NDArray x) {
+        int t = (int) x.getShape().get(2);
+        ensure(t);
+        NDArray c = cos.get(new NDIndex(":{}", t)), s = sin.get(new NDIndex(":{}", t));
+        long half = dim / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", half)), x2 = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(c).add(rotated.mul(s));
+    }
+
+    private synchronized void ensure(int t) {
+        if (t <= cached) return;
+        int len = Math.max(t, 2 * cached);
+        float[] invFreq = new float[dim / 2];
+        for (int i = 0; i < dim / 2; i++) invFreq[i] = (float) (1.0 / Math.pow(theta, (float) (2 * i) / dim));
+        float[] c = new float[len * dim], s = new float[len * dim];
+        for (int p = 0; p < len; p++)
+            for (int i = 0; i < dim; i++) {
+                float angle = p * invFreq[i % (dim / 2)]; // float32 product, as torch computes it
+                c[p * dim + i] = (float) Math.cos(angle);
+                s[p * dim + i] = (float) Math.sin(angle);
+            }
+        if (cos != null) {
+            cos.close();
+            sin.close();
+        }
+        cos = manager.create(c, new Shape(len, dim));
+        sin = manager.create(s, new Shape(len, dim));
+        NDScope.unregister(cos, sin); // lives with the model, not with the step that first needed it
+        cached = len;
+    }
+}
