@@ -1,0 +1,89 @@
+package embtune.cli;
+
+import embtune.model.Embedder;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
+
+/** {@code embed --model DIR [TEXT...]}: embeddings of texts from arguments, a file, or stdin. */
+public final class EmbedCommand {
+    private EmbedCommand() {}
+
+    static Cli cli() {
+        return new Cli("embed", "embed texts with a model folder")
+                .positionals("TEXT", "texts to embed (else --file, else one per line on stdin)")
+                .option("model", null, "model folder (Hugging Face / sentence-transformers layout)")
+                .option("file", null, "read texts from this file, one per line")
+                .option("format", "jsonl", "jsonl (one JSON array per text), csv, or table (cosine similarities)")
+                .option("batch_size", "32", "texts per forward pass")
+                .option("device", "auto", "auto, cpu, gpu or gpu:N")
+                .option("max_length", null, "tokens per text (default: the model's)")
+                .flag("query", "treat texts as queries: prepend the model's query prompt")
+                .option("query_prompt", null, "query prompt, e.g. 'Instruct: ...\\nQuery:' (implies --query)")
+                .option("adapters", null, "LoRA adapter folder to apply");
+    }
+
+    public static void main(String[] argv) {
+        cli().run(argv, a -> run(a, System.in, System.out));
+    }
+
+    static void run(Cli.Args a, java.io.InputStream stdin, PrintStream out) throws Exception {
+        if (!a.has("model")) throw new Cli.UsageError("--model is required");
+        if (a.has("adapters")) throw new IllegalArgumentException("--adapters: LoRA adapters are not supported yet");
+        List<String> texts = new ArrayList<>(a.positionals());
+        if (texts.isEmpty() && a.has("file")) texts.addAll(nonBlank(Files.readAllLines(Path.of(a.get("file")), StandardCharsets.UTF_8)));
+        if (texts.isEmpty()) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
+            texts.addAll(nonBlank(in.lines().toList()));
+        }
+        if (texts.isEmpty()) throw new Cli.UsageError("no texts: pass them as arguments, with --file, or on stdin");
+        var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
+                .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
+        try (Embedder m = Embedder.load(Path.of(a.get("model")), opts)) {
+            boolean query = a.bool("query") || a.has("query_prompt");
+            float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
+            switch (a.get("format").toLowerCase(Locale.ROOT)) {
+                case "jsonl" -> { for (float[] row : v) out.println(join(row, ",", "[", "]")); }
+                case "csv" -> { for (float[] row : v) out.println(join(row, ",", "", "")); }
+                case "table" -> out.println(similarityTable(texts, v).print());
+                default -> throw new Cli.UsageError("--format must be jsonl, csv or table");
+            }
+        }
+    }
+
+    private static List<String> nonBlank(List<String> lines) {
+        return lines.stream().filter(l -> !l.isBlank()).toList();
+    }
+
+    static String join(float[] row, String sep, String open, String close) {
+        StringBuilder sb = new StringBuilder(open);
+        for (int i = 0; i < row.length; i++) sb.append(i == 0 ? "" : sep).append(row[i]);
+        return sb.append(close).toString();
+    }
+
+    /** Pairwise cosine similarities, one column per text. */
+    public static Table similarityTable(List<String> texts, float[][] v) {
+        Table t = Table.create("cosine similarity", StringColumn.create("text", texts.stream().map(EmbedCommand::shorten).toList()));
+        for (int j = 0; j < v.length; j++) {
+            DoubleColumn c = DoubleColumn.create("[" + j + "]");
+            for (float[] row : v) c.append(Embedder.cosine(row, v[j]));
+            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+            t.addColumns(c);
+        }
+        return t;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    }
+}

@@ -1,0 +1,41 @@
+package embtune.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import embtune.Fixtures;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class EmbedCommandTest {
+    private static String run(String stdin, String... argv) throws Exception {
+        var out = new ByteArrayOutputStream();
+        EmbedCommand.run(EmbedCommand.cli().parse(argv), new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void jsonlFromStdinMatchesTheFixtureInInputOrder() throws Exception {
+        var e = Fixtures.json("tiny-bert/expected.json");
+        String stdin = String.join("\n", Fixtures.strings(e.get("texts"))) + "\n";
+        String[] lines = run(stdin, "--model", Fixtures.dir("tiny-bert").toString()).split("\n");
+        assertEquals(4, lines.length);
+        float[][] got = new float[4][];
+        for (int i = 0; i < 4; i++) got[i] = new ObjectMapper().readValue(lines[i], float[].class);
+        assertTrue(Fixtures.maxDiff(got, Fixtures.matrix(e.get("embeddings"))) < 1e-5);
+    }
+
+    @Test
+    void csvAndTableFormats() throws Exception {
+        String csv = run("", "--model", Fixtures.dir("tiny-bert").toString(), "--format", "csv", "a", "b");
+        assertEquals(2, csv.split("\n").length);
+        assertEquals(32, csv.split("\n")[0].split(",").length);
+        String table = run("", "--model", Fixtures.dir("tiny-bert").toString(), "--format", "table", "a dog", "a cat");
+        assertTrue(table.contains("1.000"), table);
+        assertThrows(Cli.UsageError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString()));
+    }
+}
