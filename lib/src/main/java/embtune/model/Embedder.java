@@ -79,7 +79,7 @@ public final class Embedder implements AutoCloseable {
             int maxLength = opts.maxLength() != null ? opts.maxLength() : md.maxLength();
             TextTokenizer tok = TextTokenizer.load(dir, maxLength,
                     opts.paddingSide() != null ? opts.paddingSide() : md.paddingSide(),
-                    md.config().family().isDecoder(), md.config().padTokenId());
+                    md.config().family().isDecoder(), md.config().padTokenId() == null ? 0 : md.config().padTokenId());
             String prompt = opts.queryPrompt() != null ? opts.queryPrompt() : md.prompts().getOrDefault("query", "");
             return new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),
                     opts.batchSize() != null ? opts.batchSize() : 32, prompt);

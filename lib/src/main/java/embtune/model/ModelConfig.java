@@ -33,7 +33,7 @@ public record ModelConfig(
         List<Double> ropeThetaPerLayer,
         List<Boolean> slidingPerLayer,
         int slidingWindow,
-        int padTokenId,
+        Integer padTokenId,
         ObjectNode raw) {
 
     public static ModelConfig read(Path dir) {
@@ -114,7 +114,7 @@ public record ModelConfig(
         }
         return new ModelConfig(f, hidden, layers, heads, kvHeads, headDim, inter, vocab, maxPos, eps, act, attnBias,
                 mlpBias, normBias, c.path("type_vocab_size").asInt(2), List.copyOf(theta), List.copyOf(sliding), window,
-                c.path("pad_token_id").asInt(0), c);
+                c.hasNonNull("pad_token_id") ? c.get("pad_token_id").asInt() : null, c);
     }
 
     private static int required(JsonNode c, String field, String where) {

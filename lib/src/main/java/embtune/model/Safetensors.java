@@ -170,13 +170,20 @@ public final class Safetensors {
 
     static NDArray toFloat32(ByteBuffer raw, String dtype, Shape shape, NDManager manager, String name) {
         switch (dtype) {
-            case "F32":
-                return manager.create(raw, shape, DataType.FLOAT32);
+            case "F32": {
+                // DJL wraps a direct buffer without copying; the map is read-only and must not
+                // back a trainable weight, so copy into memory the engine owns (one tensor at a time)
+                try (NDArray view = manager.create(raw, shape, DataType.FLOAT32)) {
+                    return view.duplicate(); // toType(FLOAT32, true) does not copy when the dtype is unchanged
+                }
+            }
             case "BF16": {
                 ByteBuffer wide = ByteBuffer.allocateDirect(raw.remaining() * 2).order(ByteOrder.nativeOrder());
                 while (raw.hasRemaining()) wide.putInt((raw.getShort() & 0xFFFF) << 16);
                 wide.flip();
-                return manager.create(wide.asFloatBuffer(), shape);
+                try (NDArray view = manager.create(wide.asFloatBuffer(), shape)) {
+                    return view.duplicate();
+                }
             }
             case "F16":
             case "F64": {

@@ -38,7 +38,7 @@ public class BertEncoder extends Encoder {
         final LayerNorm norm;
 
         Embeddings(ModelConfig c) {
-            word = child("word_embeddings", new Embedding(c.vocabSize(), c.hiddenSize()));
+            word = child("word_embeddings", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
             position = child("position_embeddings", new Embedding(c.maxPositions(), c.hiddenSize()));
             tokenType = child("token_type_embeddings", new Embedding(c.typeVocabSize(), c.hiddenSize()));
             norm = child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));

@@ -23,7 +23,7 @@ public class ModernBertEncoder extends Encoder {
         if (!c.hiddenAct().equals("gelu"))
             throw new embtune.model.ModelError("ModernBERT hidden_activation '" + c.hiddenAct() + "' is not supported (gelu only)");
         Module emb = child("embeddings", new Module() {});
-        tokEmbeddings = emb.child("tok_embeddings", new Embedding(c.vocabSize(), c.hiddenSize()));
+        tokEmbeddings = emb.child("tok_embeddings", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
         embNorm = emb.child("norm", new LayerNorm(c.hiddenSize(), c.normEps(), c.normBias()));
         layers = child("layers", new ModuleList<>());
         for (int i = 0; i < c.layers(); i++) layers.add(new Layer(c, i));

@@ -18,7 +18,7 @@ public class QwenEncoder extends Encoder {
 
     public QwenEncoder(ModelConfig c) {
         super(c);
-        embedTokens = child("embed_tokens", new Embedding(c.vocabSize(), c.hiddenSize()));
+        embedTokens = child("embed_tokens", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
         layers = child("layers", new ModuleList<>());
         for (int i = 0; i < c.layers(); i++) layers.add(new Layer(c, i));
         norm = child("norm", new RmsNorm(c.hiddenSize(), c.normEps()));

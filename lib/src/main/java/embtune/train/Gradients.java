@@ -1,0 +1,36 @@
+package embtune.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
+import java.util.Collection;
+
+/** Whole-model gradient operations: the global norm, clipping by it, and zeroing. */
+public final class Gradients {
+    private Gradients() {}
+
+    /**
+     * Scales every gradient by min(1, maxNorm / (norm + 1e-6)) where norm is the L2 norm of all
+     * gradients together (torch's clip_grad_norm_), and returns that pre-clip norm as a device
+     * scalar: reading it is the caller's choice, so clipping itself never waits for the device.
+     */
+    public static NDArray clipGlobalNorm(Collection<Parameter> params, double maxNorm) {
+        NDList norms = new NDList();
+        for (Parameter p : params) norms.add(p.getArray().getGradient().norm());
+        NDArray total = NDArrays.stack(norms).norm();
+        if (maxNorm > 0) {
+            NDArray coef = total.add(1e-6f).pow(-1f).mul((float) maxNorm).clip(0f, 1f);
+            for (Parameter p : params) p.getArray().getGradient().muli(coef);
+        }
+        return total;
+    }
+
+    /** Gradients accumulate across backward passes (PyTorch semantics); clear them after each update. */
+    public static void zero(Collection<Parameter> params) {
+        for (Parameter p : params) {
+            NDArray g = p.getArray().getGradient();
+            g.subi(g);
+        }
+    }
+}
