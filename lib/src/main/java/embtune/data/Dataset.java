@@ -170,6 +170,11 @@ public final class Dataset implements Iterable<Record> {
         }
     }
 
+    /** Row positions in a seeded random order (Fisher-Yates): the same seed, the same order. */
+    public int[] shuffledOrder(long seed) {
+        return permutation(size(), new Random(seed));
+    }
+
     static int[] permutation(int n, Random rnd) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;

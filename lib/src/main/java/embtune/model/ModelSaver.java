@@ -18,7 +18,7 @@ import java.util.Map;
  * for the pooling in use). Everything goes to a temporary sibling folder that is renamed into
  * place at the end, so a crash leaves either the old folder or the new one, never a mix.
  */
-final class ModelSaver {
+public final class ModelSaver {
     static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
             "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json", "generation_config.json");
     static final List<String> ST_FILES = List.of("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json");
@@ -27,7 +27,12 @@ final class ModelSaver {
     private ModelSaver() {}
 
     static void save(Embedder model, Path out, boolean overwrite) {
-        AtomicDir.write(out, overwrite, tmp -> {
+        AtomicDir.write(out, overwrite, tmp -> writeInto(model, tmp));
+    }
+
+    /** The model's files into an existing (empty) folder; callers make the write atomic. */
+    public static void writeInto(Embedder model, Path tmp) throws IOException {
+        {
             writeConfig(model, tmp);
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             model.encoder().namedParameters().forEach((n, p) -> tensors.put(n, p.getArray()));
@@ -36,7 +41,7 @@ final class ModelSaver {
             for (String f : TOKENIZER_FILES) copyIfExists(src.resolve(f), tmp.resolve(f));
             if (model.dir().sentenceTransformers()) copySentenceTransformers(src, tmp);
             else writeSentenceTransformers(model, tmp);
-        });
+        }
     }
 
     private static void writeConfig(Embedder model, Path tmp) throws IOException {

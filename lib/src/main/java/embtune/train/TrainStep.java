@@ -45,7 +45,7 @@ public final class TrainStep implements AutoCloseable {
     public Result run(List<StepBatch> microBatches, double lr, NDManager out) {
         model.encoder().train(true);
         NDArray total = null;
-        NDArray accum = manager.create((float) microBatches.size());
+        NDArray accum = manager.create((float) microBatches.size()); // closed at the end of the step
         for (StepBatch mb : microBatches) {
             try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
                 scope.suppressNotUsedWarning();
@@ -73,6 +73,7 @@ public final class TrainStep implements AutoCloseable {
         meanLoss.attach(out);
         norm.attach(out);
         total.close();
+        accum.close();
         model.encoder().train(false);
         return new Result(meanLoss, norm);
     }

@@ -1,0 +1,55 @@
+package embtune.train;
+
+import embtune.data.Dataset;
+import embtune.data.Record;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which records each optimizer step sees: every epoch is a fresh seeded shuffle, cut into
+ * micro-batches of {@code batchSize}; a step takes {@code accumulation} consecutive
+ * micro-batches (the last step of an epoch may take fewer). A pure function of the step number,
+ * so resuming needs no sampler state.
+ */
+final class Batches {
+    private final Dataset data;
+    private final int batchSize, accumulation, microPerEpoch;
+    private final long seed;
+    private int cachedEpoch = -1;
+    private int[] order;
+
+    Batches(Dataset data, int batchSize, int accumulation, boolean dropLast, long seed) {
+        this.data = data;
+        this.batchSize = batchSize;
+        this.accumulation = accumulation;
+        this.seed = seed;
+        int n = data.size();
+        this.microPerEpoch = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        if (microPerEpoch == 0)
+            throw new IllegalArgumentException(data.name() + ": " + n + " rows give no batch of " + batchSize
+                    + (dropLast ? " with dataloader_drop_last" : ""));
+    }
+
+    int stepsPerEpoch() {
+        return (microPerEpoch + accumulation - 1) / accumulation;
+    }
+
+    double epochAt(int stepsDone) {
+        return (double) stepsDone / stepsPerEpoch();
+    }
+
+    List<StepBatch> forStep(int step, boolean pairs) {
+        int epoch = step / stepsPerEpoch(), index = step % stepsPerEpoch();
+        if (epoch != cachedEpoch) {
+            order = data.shuffledOrder(seed + epoch);
+            cachedEpoch = epoch;
+        }
+        List<StepBatch> out = new ArrayList<>();
+        for (int m = index * accumulation; m < Math.min(microPerEpoch, (index + 1) * accumulation); m++) {
+            List<Record> records = new ArrayList<>();
+            for (int i = m * batchSize; i < Math.min(data.size(), (m + 1) * batchSize); i++) records.add(data.get(order[i]));
+            out.add(StepBatch.of(records, pairs));
+        }
+        return out;
+    }
+}

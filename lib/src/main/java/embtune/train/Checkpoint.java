@@ -1,0 +1,58 @@
+package embtune.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import embtune.model.AtomicDir;
+import embtune.model.Embedder;
+import embtune.model.ModelSaver;
+import embtune.model.Safetensors;
+import embtune.model.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code checkpoint-STEP/}: a loadable model folder plus what resuming needs —
+ * {@code trainer_state.json} (step, epoch, best metric, log history) and
+ * {@code optimizer.safetensors} (AdamW moments). Written atomically. No RNG state is stored
+ * because every random choice is derived from (seed, step).
+ */
+public final class Checkpoint {
+    public static final String STATE = "trainer_state.json";
+    public static final String OPTIMIZER = "optimizer.safetensors";
+
+    private Checkpoint() {}
+
+    public static void save(Path dir, Embedder model, AdamW optimizer, ObjectNode state) {
+        AtomicDir.write(dir, true, tmp -> {
+            ModelSaver.writeInto(model, tmp);
+            SafetensorsWriter.write(tmp.resolve(OPTIMIZER), optimizer.state(), Map.of("step", String.valueOf(optimizer.steps())));
+            Files.writeString(tmp.resolve(STATE), TrainConfig.JSON.writeValueAsString(state));
+        });
+    }
+
+    public static JsonNode state(Path dir) {
+        Path f = dir.resolve(STATE);
+        if (!Files.exists(f)) throw new IllegalArgumentException(dir + " is not a checkpoint: no " + STATE);
+        try {
+            return TrainConfig.JSON.readTree(f.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Restores AdamW's moments and step count. */
+    public static void loadOptimizer(Path dir, AdamW optimizer, NDManager manager) {
+        Safetensors st = Safetensors.open(dir.resolve(OPTIMIZER));
+        Map<String, NDArray> state = new LinkedHashMap<>();
+        try (NDManager tmp = manager.newSubManager()) {
+            for (String name : st.tensors().keySet()) state.put(name, st.load(name, tmp));
+            optimizer.load(state, Long.parseLong(st.metadata().getOrDefault("step", "0")));
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package embtune.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.BaseNDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import embtune.Fixtures;
+import embtune.data.Dataset;
+import embtune.loss.CosineSimilarityLoss;
+import embtune.loss.EmbeddingLoss;
+import embtune.loss.Layout;
+import embtune.model.Embedder;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    @TempDir Path dir;
+
+    static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    static Dataset data() {
+        return Dataset.load("../datasets/stsb-train.jsonl#24");
+    }
+
+    Trainer trainer(Embedder model) {
+        Trainer t = Trainer.with(model).loss("cosine_similarity").batchSize(4).maxSteps(6).learningRate(1e-3)
+                .outputDir(dir.resolve("output").toString()).logTo(QUIET).terminal(false);
+        t.config().loggingSteps = 1;
+        t.config().saveSteps = 3;
+        t.config().gradientAccumulationSteps = 1;
+        t.config().lrSchedulerType = "cosine";
+        return t;
+    }
+
+    static List<Double> losses(Run run) {
+        List<Double> l = new ArrayList<>();
+        for (Map<String, Object> e : run.history()) if (e.containsKey("loss")) l.add(((Number) e.get("loss")).doubleValue());
+        return l;
+    }
+
+    @Test
+    void resumeContinuesTheUninterruptedLossCurve() {
+        List<Double> straight;
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            straight = losses(trainer(m).fit(data()));
+        }
+        assertEquals(6, straight.size());
+
+        Run first;
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = trainer(m);
+            t.onLog(e -> { if (((Number) e.get("step")).intValue() == 3) t.requestStop(); }); // Ctrl-C after step 3
+            first = t.fit(data());
+        }
+        assertTrue(first.interrupted());
+        assertEquals("checkpoint-3", first.lastCheckpoint().getFileName().toString());
+        try (Embedder m = Embedder.load(first.lastCheckpoint())) {
+            Trainer t = trainer(m);
+            t.config().resumeFromCheckpoint = first.lastCheckpoint().toString();
+            List<Double> resumed = losses(t.fit(data()));
+            assertEquals(6, resumed.size(), "history carries over: " + resumed);
+            for (int i = 0; i < 6; i++) assertEquals(straight.get(i), resumed.get(i), 1e-5, "step " + (i + 1));
+        }
+    }
+
+    @Test
+    void runFolderHoldsArgsLogAndLoadableCheckpoints() throws Exception {
+        Run run;
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = trainer(m);
+            t.config().saveTotalLimit = 1;
+            t.config().splitDatasetRatio = 0.25;
+            t.config().evalSteps = 3;
+            run = t.fit(data());
+        }
+        Path d = run.dir();
+        assertTrue(d.getFileName().toString().matches("v0-\\d{8}-\\d{6}"), d.toString());
+        TrainConfig back = TrainConfig.fromJson(Files.readString(d.resolve("args.json")));
+        assertEquals("cosine_similarity", back.lossType);
+        List<String> log = Files.readAllLines(d.resolve("logging.jsonl"));
+        assertEquals(6 + 2, log.size(), "6 training lines and 2 eval lines");
+        assertTrue(log.get(3).contains("\"eval_loss\"") && log.get(3).contains("\"step\":3"), log.get(3));
+        assertEquals(List.of("checkpoint-6"), Files.list(d).map(p -> p.getFileName().toString())
+                .filter(n -> n.startsWith("checkpoint")).toList(), "save_total_limit 1 keeps the newest (also the best here)");
+        Path ck = d.resolve("checkpoint-6");
+        JsonNode state = Checkpoint.state(ck);
+        assertEquals(6, state.get("global_step").asInt());
+        assertEquals(8, state.get("log_history").size());
+        assertTrue(Files.exists(ck.resolve("optimizer.safetensors")));
+        assertTrue(embtune.model.Safetensors.open(ck.resolve("optimizer.safetensors")).tensors()
+                .containsKey("exp_avg.embeddings.word_embeddings.weight"));
+        try (Embedder back2 = Embedder.load(ck)) {
+            assertEquals(32, back2.embed("hello").length > 0 ? back2.embed("hello")[0].length : 0);
+        }
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            assertTrue(trainer(m).fit(data()).dir().getFileName().toString().startsWith("v1-"), "versions count up");
+        }
+    }
+
+    /** Cosine similarity that turns into NaN from its third call on. */
+    static final class PoisonedLoss implements EmbeddingLoss {
+        int calls;
+
+        @Override
+        public NDArray compute(NDArray e, Layout l) {
+            NDArray loss = new CosineSimilarityLoss().compute(e, l);
+            return ++calls >= 3 ? loss.mul(Float.NaN) : loss;
+        }
+    }
+
+    @Test
+    void nanLossStopsAndLeavesTheLastGoodCheckpoint() throws Exception {
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = trainer(m).loss(new PoisonedLoss());
+            t.config().saveSteps = 1;
+            var err = assertThrows(Trainer.TrainingError.class, () -> t.fit(data()));
+            assertTrue(err.getMessage().contains("at step 3") && err.getMessage().contains("checkpoint-2"), err.getMessage());
+        }
+        Path run = Files.list(dir.resolve("output")).findFirst().orElseThrow();
+        assertFalse(Files.exists(run.resolve("checkpoint-3")), "no checkpoint of the NaN step");
+        try (Embedder good = Embedder.load(run.resolve("checkpoint-2"))) {
+            for (float v : good.embed("a finite vector")[0]) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    @Test
+    void memoryIsFlatOverAThousandSteps() {
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = trainer(m).batchSize(2).maxSteps(1000);
+            t.config().loggingSteps = 100;
+            t.config().saveSteps = 100_000;
+            t.config().lrSchedulerType = "constant";
+            t.config().learningRate = 1e-4;
+            List<Integer> arrays = new ArrayList<>();
+            List<Long> rss = new ArrayList<>();
+            t.onLog(e -> {
+                arrays.add(((BaseNDManager) m.manager()).getManagedArrays().size());
+                rss.add(nativeKb());
+            });
+            t.fit(data());
+            assertEquals(10, arrays.size());
+            assertEquals(arrays.get(1), arrays.get(9), "live NDArrays from step 200 to 1000: " + arrays);
+            System.out.println("native kB at steps 100..1000: " + rss);
+            assertTrue(rss.get(9) - rss.get(4) < 30_000, "native memory grew by " + (rss.get(9) - rss.get(4)) + " kB: " + rss);
+        }
+    }
+
+    /** Resident memory not explained by the JVM's own committed heap and non-heap. */
+    static long nativeKb() {
+        System.gc();
+        var mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+        return rssKb() - (mx.getHeapMemoryUsage().getCommitted() + mx.getNonHeapMemoryUsage().getCommitted()) / 1024;
+    }
+
+    static long rssKb() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status")))
+                if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
+        } catch (Exception ignored) {
+            // not Linux: the array count still measures leaks
+        }
+        return 0;
+    }
+}
