@@ -11,6 +11,7 @@
 //DEPS org.apache.commons:commons-csv:1.12.0
 //DEPS tech.tablesaw:tablesaw-core:0.44.1
 //DEPS org.slf4j:slf4j-nop:2.0.16
+//DEPS com.google.protobuf:protobuf-java:4.36.2
 package embtune;
 
 /** Library-wide facts: the version a run folder records and the name scripts print. */

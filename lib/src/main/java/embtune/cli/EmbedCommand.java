@@ -22,7 +22,7 @@ public final class EmbedCommand {
     static Cli cli() {
         return new Cli("embed", "embed texts with a model folder")
                 .positionals("TEXT", "texts to embed (else --file, else one per line on stdin)")
-                .option("model", null, "model folder (Hugging Face / sentence-transformers layout)")
+                .option("model", null, "model folder (Hugging Face / sentence-transformers layout); default: the bundled all-MiniLM-L6-v2")
                 .option("file", null, "read texts from this file, one per line")
                 .option("format", "jsonl", "jsonl (one JSON array per text), csv, or table (cosine similarities)")
                 .option("batch_size", "32", "texts per forward pass")
@@ -38,7 +38,6 @@ public final class EmbedCommand {
     }
 
     static void run(Cli.Args a, java.io.InputStream stdin, PrintStream out) throws Exception {
-        if (!a.has("model")) throw new Cli.UsageError("--model is required");
         if (a.has("adapters")) throw new IllegalArgumentException("--adapters: LoRA adapters are not supported yet");
         List<String> texts = new ArrayList<>(a.positionals());
         if (texts.isEmpty() && a.has("file")) texts.addAll(nonBlank(Files.readAllLines(Path.of(a.get("file")), StandardCharsets.UTF_8)));
@@ -49,7 +48,8 @@ public final class EmbedCommand {
         if (texts.isEmpty()) throw new Cli.UsageError("no texts: pass them as arguments, with --file, or on stdin");
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
-        try (Embedder m = Embedder.load(Path.of(a.get("model")), opts)) {
+        Path model = a.has("model") ? Path.of(a.get("model")) : embtune.hub.DefaultModel.path();
+        try (Embedder m = Embedder.load(model, opts)) {
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {

@@ -75,6 +75,19 @@ public final class Dataset implements Iterable<Record> {
         return of(name, List.of(records));
     }
 
+    /** Several data sets as one (rows in order); a single one is returned as is. */
+    public static Dataset concat(List<Dataset> parts) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("no data sets to join");
+        if (parts.size() == 1) return parts.get(0);
+        RecordStore s = new RecordStore();
+        StringBuilder name = new StringBuilder();
+        for (Dataset d : parts) {
+            name.append(name.length() == 0 ? "" : " + ").append(d.name());
+            for (int i = 0; i < d.size(); i++) s.add(d.get(i), d.lineOf(i));
+        }
+        return new Dataset(name.toString(), s, null, LoadReport.NONE);
+    }
+
     public String name() { return name; }
 
     public int size() { return rows == null ? store.size() : rows.length; }

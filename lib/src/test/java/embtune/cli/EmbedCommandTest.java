@@ -36,6 +36,6 @@ class EmbedCommandTest {
         assertEquals(32, csv.split("\n")[0].split(",").length);
         String table = run("", "--model", Fixtures.dir("tiny-bert").toString(), "--format", "table", "a dog", "a cat");
         assertTrue(table.contains("1.000"), table);
-        assertThrows(Cli.UsageError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString()));
+        assertThrows(Cli.UsageError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString()), "no texts");
     }
 }

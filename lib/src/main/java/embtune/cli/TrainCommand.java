@@ -1,0 +1,65 @@
+package embtune.cli;
+
+import embtune.data.Bundled;
+import embtune.data.Columns;
+import embtune.data.Dataset;
+import embtune.data.LoadOptions;
+import embtune.loss.LossType;
+import embtune.model.Embedder;
+import embtune.hub.DefaultModel;
+import embtune.train.Run;
+import embtune.train.TrainConfig;
+import embtune.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code train --loss infonce}: fine-tune with swift-sft-style flags; every flag has a default. */
+public final class TrainCommand {
+    private TrainCommand() {}
+
+    static Cli cli() {
+        return ConfigFlags.declare(new Cli("train", "fine-tune an embedding model (flags as in swift sft, snake- or kebab-case)"),
+                        new TrainConfig())
+                .alias("loss", "loss_type").alias("epochs", "num_train_epochs").alias("lr", "learning_rate")
+                .alias("batch_size", "per_device_train_batch_size").alias("tuner_type", "train_type")
+                .alias("output", "output_dir");
+    }
+
+    public static void main(String[] argv) {
+        cli().run(argv, a -> run(ConfigFlags.apply(a, new TrainConfig())));
+    }
+
+    static Run run(TrainConfig config) {
+        if (config.lora()) throw new IllegalArgumentException("--train_type lora is not supported yet; use full");
+        LoadOptions opts = LoadOptions.defaults().skipInvalid(config.skipInvalid).seed(config.dataSeed)
+                .columns(config.columns == null ? null : Columns.parse(config.columns));
+        if (config.dataset.isEmpty()) {
+            LossType wanted = config.lossType.equals("auto") ? null : LossType.parse(config.lossType);
+            config.dataset.add(Bundled.forLoss(wanted));
+        }
+        Dataset train = load(config.dataset, opts);
+        Dataset val = config.valDataset.isEmpty() ? null : load(config.valDataset, opts);
+        if (val != null) config.splitDatasetRatio = 0; // as ms-swift: an explicit validation set wins
+        Path modelDir = config.resumeFromCheckpoint != null ? Path.of(config.resumeFromCheckpoint)
+                : config.model != null ? Path.of(config.model) : DefaultModel.path();
+        if (config.model == null) config.model = modelDir.toString();
+        var mopts = Embedder.Options.defaults().device(config.device).maxLength(config.maxLength);
+        try (Embedder model = Embedder.load(modelDir, mopts)) {
+            Run run = new Trainer(config, model).stopOnInterrupt().fit(train, val);
+            System.out.println(run);
+            return run;
+        }
+    }
+
+    private static Dataset load(List<String> specs, LoadOptions opts) {
+        List<Dataset> parts = new ArrayList<>();
+        for (String s : specs) {
+            Dataset d = Dataset.load(s, opts);
+            String report = d.loadReport().toString();
+            if (!report.isEmpty()) System.out.println(d.name() + ": " + report);
+            parts.add(d);
+        }
+        return Dataset.concat(parts);
+    }
+}
