@@ -168,31 +168,41 @@ public final class Safetensors {
         return joined;
     }
 
+    /**
+     * Copies the raw bytes into a float32 tensor the engine owns, then frees {@code raw} (a file
+     * mapping) at once. DJL wraps a direct ByteBuffer without copying, so the copy matters: a
+     * trainable weight must not live in a read-only mapping.
+     */
     static NDArray toFloat32(ByteBuffer raw, String dtype, Shape shape, NDManager manager, String name) {
-        switch (dtype) {
-            case "F32": {
-                // DJL wraps a direct buffer without copying; the map is read-only and must not
-                // back a trainable weight, so copy into memory the engine owns (one tensor at a time)
-                try (NDArray view = manager.create(raw, shape, DataType.FLOAT32)) {
-                    return view.duplicate(); // toType(FLOAT32, true) does not copy when the dtype is unchanged
+        try {
+            switch (dtype) {
+                case "F32": {
+                    try (NDArray view = manager.create(raw, shape, DataType.FLOAT32)) {
+                        return view.duplicate(); // toType(FLOAT32, true) does not copy when the dtype is unchanged
+                    }
                 }
-            }
-            case "BF16": {
-                ByteBuffer wide = ByteBuffer.allocateDirect(raw.remaining() * 2).order(ByteOrder.nativeOrder());
-                while (raw.hasRemaining()) wide.putInt((raw.getShort() & 0xFFFF) << 16);
-                wide.flip();
-                try (NDArray view = manager.create(wide.asFloatBuffer(), shape)) {
-                    return view.duplicate();
+                case "BF16": {
+                    // bf16 is the top half of a float32: widen in Java, DJL's JNI has no bfloat16
+                    ByteBuffer wide = ByteBuffer.allocateDirect(raw.remaining() * 2).order(ByteOrder.nativeOrder());
+                    while (raw.hasRemaining()) wide.putInt((raw.getShort() & 0xFFFF) << 16);
+                    wide.flip();
+                    try (NDArray view = manager.create(wide, shape, DataType.FLOAT32)) {
+                        return view.duplicate();
+                    } finally {
+                        DirectBuffers.free(wide);
+                    }
                 }
-            }
-            case "F16":
-            case "F64": {
-                try (NDArray a = manager.create(raw, shape, dtype.equals("F16") ? DataType.FLOAT16 : DataType.FLOAT64)) {
-                    return a.toType(DataType.FLOAT32, false);
+                case "F16":
+                case "F64": {
+                    try (NDArray a = manager.create(raw, shape, dtype.equals("F16") ? DataType.FLOAT16 : DataType.FLOAT64)) {
+                        return a.toType(DataType.FLOAT32, false);
+                    }
                 }
+                default:
+                    throw new ModelError("tensor '" + name + "' is " + dtype + ", not a floating-point weight");
             }
-            default:
-                throw new ModelError("tensor '" + name + "' is " + dtype + ", not a floating-point weight");
+        } finally {
+            DirectBuffers.free(raw);
         }
     }
 }
