@@ -91,6 +91,8 @@ public class TrainConfig {
     public Boolean infonceIncludeQq = null;
     @Help("InfoNCE: positive-document similarities in the denominator (env INFONCE_INCLUDE_DD)")
     public Boolean infonceIncludeDd = null;
+    @Help("cached loss (GradCache): embed in chunks of this many texts, so memory does not grow with the batch")
+    public Integer miniBatchSize = null;
     @Help("Matryoshka dims: 32,64,128 or {\"32\": 1.0, \"64\": 0.5}")
     public String mrlDims = null;
 

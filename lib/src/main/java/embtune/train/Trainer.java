@@ -154,7 +154,7 @@ public final class Trainer {
         Path last = null;
         boolean interrupted = false;
         double pendingLoss = Double.NaN;
-        try (TrainStep trainStep = new TrainStep(model, loss, trainable, adam, config.maxGradNorm)) {
+        try (TrainStep trainStep = new TrainStep(model, loss, trainable, adam, config.maxGradNorm, config.miniBatchSize)) {
             NDManager window = model.manager().newSubManager();
             List<NDArray> losses = new ArrayList<>();
             NDArray gradNorm = null;
