@@ -1,13 +1,22 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.Dropout;
 
-/** {@code y = x W^T + b}, W stored [out, in] as in torch.nn.Linear. */
+/**
+ * {@code y = x W^T + b}, W stored [out, in] as in torch.nn.Linear. With a LoRA adapter attached
+ * (children {@code lora_A} [r, in] and {@code lora_B} [out, r], PEFT's names):
+ * {@code y = x W^T + b + scaling * B(A(dropout(x)))}, dropout on the adapter's input only.
+ */
 public class Linear extends Module {
     public final long in, out;
     final Parameter weight;
     final Parameter bias;
+    private Linear loraA, loraB;
+    private float loraDropout;
+    private NDArray scaling;
 
     public Linear(long in, long out, boolean bias) {
         this.in = in;
@@ -17,9 +26,46 @@ public class Linear extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return bias == null
+        NDArray y = bias == null
                 ? ai.djl.nn.core.Linear.linear(x, array(weight)).head()
                 : ai.djl.nn.core.Linear.linear(x, array(weight), array(bias)).head();
+        if (loraA == null) return y;
+        NDArray h = loraDropout > 0 && training ? Dropout.dropout(x, loraDropout, true).head() : x;
+        return y.add(loraB.forward(loraA.forward(h)).mul(scaling));
+    }
+
+    /** Adds a rank-r adapter; its two matrices become parameters named lora_A.weight and lora_B.weight. */
+    public void attachLora(int r, double scale, double dropout, NDManager manager) {
+        if (loraA != null) throw new IllegalStateException("a LoRA adapter is already attached");
+        loraA = child("lora_A", new Linear(in, r, false));
+        loraB = child("lora_B", new Linear(r, out, false));
+        loraDropout = (float) dropout;
+        scaling = manager.create((float) scale);
+    }
+
+    public boolean hasLora() {
+        return loraA != null;
+    }
+
+    public Linear loraA() { return loraA; }
+    public Linear loraB() { return loraB; }
+
+    /** {@code W <- W + scaling * B A}, then the adapter is gone (PEFT's merge_and_unload). */
+    public void mergeLora() {
+        NDArray delta = array(loraB.weight).matMul(array(loraA.weight)).mul(scaling);
+        array(weight).addi(delta);
+        delta.close();
+        detachLora();
+    }
+
+    public void detachLora() {
+        if (loraA == null) return;
+        removeChild("lora_A");
+        removeChild("lora_B");
+        loraA.getParameters().values().forEach(Parameter::close);
+        loraB.getParameters().values().forEach(Parameter::close);
+        scaling.close();
+        loraA = loraB = null;
     }
 
     public NDArray weight() {

@@ -72,10 +72,9 @@ public abstract class Module extends AbstractBlock {
         return out;
     }
 
-    /** Replaces a direct child (LoRA wraps a Linear this way). */
-    protected void replaceChild(String name, Module module) {
-        if (!modules.containsKey(name)) throw new IllegalArgumentException("no child " + name);
-        modules.put(name, module);
+    /** Forgets a child added after construction (a detached LoRA adapter). */
+    protected void removeChild(String name) {
+        if (modules.remove(name) == null) throw new IllegalArgumentException("no child " + name);
     }
 
     public Map<String, Module> children() {

@@ -1,0 +1,121 @@
+package embtune.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import embtune.model.Embedder;
+import embtune.model.ModelError;
+import embtune.model.Safetensors;
+import embtune.model.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PEFT's adapter folder: {@code adapter_config.json} and {@code adapter_model.safetensors} with
+ * keys {@code base_model.model.<module>.lora_A.weight}. What embtune writes, peft loads; what
+ * peft writes (plain LoRA), embtune loads.
+ */
+public final class Adapter {
+    public static final String CONFIG = "adapter_config.json";
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    static final String PREFIX = "base_model.model.";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Adapter() {}
+
+    public static boolean isAdapter(Path dir) {
+        return Files.exists(dir.resolve(CONFIG));
+    }
+
+    /** Reads the adapter config, refusing PEFT features embtune does not implement. */
+    public static LoraConfig readConfig(Path dir) {
+        Path f = dir.resolve(CONFIG);
+        if (!Files.exists(f)) throw new ModelError(dir + ": no " + CONFIG + " (not a PEFT adapter folder)");
+        JsonNode c;
+        try {
+            c = JSON.readTree(f.toFile());
+        } catch (IOException e) {
+            throw new ModelError(f + ": not valid JSON: " + e.getMessage());
+        }
+        if (!"LORA".equals(c.path("peft_type").asText("LORA"))) throw new ModelError(f + ": peft_type " + c.get("peft_type") + " is not LORA");
+        if (c.path("use_dora").asBoolean(false)) throw new ModelError(f + ": DoRA adapters are not supported");
+        if (!c.path("bias").asText("none").equals("none")) throw new ModelError(f + ": bias '" + c.get("bias").asText() + "' is not supported (none only)");
+        if (c.path("fan_in_fan_out").asBoolean(false)) throw new ModelError(f + ": fan_in_fan_out adapters are not supported");
+        if (c.path("modules_to_save").isArray() && !c.get("modules_to_save").isEmpty())
+            throw new ModelError(f + ": modules_to_save is not supported");
+        if (c.path("rank_pattern").size() > 0 || c.path("alpha_pattern").size() > 0)
+            throw new ModelError(f + ": per-module rank_pattern / alpha_pattern are not supported");
+        List<String> targets = new ArrayList<>();
+        JsonNode t = c.get("target_modules");
+        if (t != null && t.isArray()) t.forEach(n -> targets.add(n.asText()));
+        else if (t != null && t.isTextual()) targets.add(t.asText());
+        return new LoraConfig(c.path("r").asInt(8), c.path("lora_alpha").asDouble(8), c.path("lora_dropout").asDouble(0), targets,
+                c.path("use_rslora").asBoolean(false));
+    }
+
+    /** The base model an adapter was made for, as its config records it (may be null). */
+    public static String baseModel(Path dir) {
+        try {
+            JsonNode c = JSON.readTree(dir.resolve(CONFIG).toFile());
+            return c.hasNonNull("base_model_name_or_path") ? c.get("base_model_name_or_path").asText() : null;
+        } catch (IOException e) {
+            throw new ModelError(dir.resolve(CONFIG) + ": " + e.getMessage());
+        }
+    }
+
+    /** Attaches the adapter in {@code dir} to {@code model} with its saved weights. */
+    public static LoraConfig load(Embedder model, Path dir) {
+        LoraConfig config = readConfig(dir);
+        Lora.attach(model, config);
+        Safetensors st = Safetensors.open(dir.resolve(WEIGHTS));
+        Map<String, Parameter> params = Lora.parameters(model.encoder());
+        Map<String, ai.djl.ndarray.types.Shape> shapes = model.encoder().parameterShapes();
+        for (String key : st.tensors().keySet()) {
+            String name = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
+            name = name.replace(".default.", "."); // some peft versions keep the adapter name
+            Parameter p = params.get(name);
+            if (p == null) throw new ModelError(dir.resolve(WEIGHTS) + ": tensor '" + key + "' matches no adapted layer of this model");
+            if (!shapes.get(name).equals(new ai.djl.ndarray.types.Shape(st.tensors().get(key).shape())))
+                throw new ModelError(dir.resolve(WEIGHTS) + ": '" + key + "' has shape " + java.util.Arrays.toString(st.tensors().get(key).shape())
+                        + " but the layer needs " + shapes.get(name));
+            NDArray a = st.load(key, model.manager());
+            NDScope.unregister(a);
+            p.setArray(a);
+        }
+        List<String> missing = new ArrayList<>();
+        params.forEach((n, p) -> { if (!p.isInitialized()) missing.add(n); });
+        if (!missing.isEmpty())
+            throw new ModelError(dir.resolve(WEIGHTS) + ": no weights for " + missing.size() + " adapter matrices, e.g. " + missing.get(0));
+        return config;
+    }
+
+    /** Writes the attached adapters as a PEFT folder into an existing directory. */
+    public static void writeInto(Embedder model, LoraConfig config, String baseModel, Path dir) throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        Lora.parameters(model.encoder()).forEach((n, p) -> tensors.put(PREFIX + n, p.getArray()));
+        SafetensorsWriter.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+        List<String> modules = new ArrayList<>();
+        for (String n : Lora.parameters(model.encoder()).keySet()) {
+            String path = n.substring(0, n.indexOf(".lora_"));
+            String last = path.substring(path.lastIndexOf('.') + 1);
+            if (!modules.contains(last)) modules.add(last);
+        }
+        ObjectNode c = JSON.createObjectNode();
+        c.put("peft_type", "LORA").putNull("task_type").put("base_model_name_or_path", baseModel)
+                .put("r", config.r()).put("lora_alpha", config.alpha()).put("lora_dropout", config.dropout())
+                .put("use_rslora", config.rslora()).put("use_dora", false).put("bias", "none")
+                .put("fan_in_fan_out", false).put("init_lora_weights", true).put("inference_mode", true);
+        c.putPOJO("target_modules", modules);
+        c.putNull("modules_to_save");
+        JSON.writeValue(dir.resolve(CONFIG).toFile(), c);
+    }
+}
