@@ -30,7 +30,7 @@ public final class EmbedCommand {
                 .option("max_length", null, "tokens per text (default: the model's)")
                 .flag("query", "treat texts as queries: prepend the model's query prompt")
                 .option("query_prompt", null, "query prompt, e.g. 'Instruct: ...\\nQuery:' (implies --query)")
-                .option("adapters", null, "LoRA adapter folder to apply");
+                .option("adapters", null, "PEFT LoRA adapter folder to apply (its base is --model, or the one it records)");
     }
 
     public static void main(String[] argv) {
@@ -38,7 +38,6 @@ public final class EmbedCommand {
     }
 
     static void run(Cli.Args a, java.io.InputStream stdin, PrintStream out) throws Exception {
-        if (a.has("adapters")) throw new IllegalArgumentException("--adapters: LoRA adapters are not supported yet");
         List<String> texts = new ArrayList<>(a.positionals());
         if (texts.isEmpty() && a.has("file")) texts.addAll(nonBlank(Files.readAllLines(Path.of(a.get("file")), StandardCharsets.UTF_8)));
         if (texts.isEmpty()) {
@@ -48,8 +47,7 @@ public final class EmbedCommand {
         if (texts.isEmpty()) throw new Cli.UsageError("no texts: pass them as arguments, with --file, or on stdin");
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
-        Path model = a.has("model") ? Path.of(a.get("model")) : embtune.hub.DefaultModel.path();
-        try (Embedder m = Embedder.load(model, opts)) {
+        try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts)) {
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {

@@ -6,7 +6,7 @@ import embtune.data.Dataset;
 import embtune.data.LoadOptions;
 import embtune.loss.LossType;
 import embtune.model.Embedder;
-import embtune.hub.DefaultModel;
+import embtune.lora.Adapter;
 import embtune.train.Run;
 import embtune.train.TrainConfig;
 import embtune.train.Trainer;
@@ -31,7 +31,6 @@ public final class TrainCommand {
     }
 
     static Run run(TrainConfig config) {
-        if (config.lora()) throw new IllegalArgumentException("--train_type lora is not supported yet; use full");
         LoadOptions opts = LoadOptions.defaults().skipInvalid(config.skipInvalid).seed(config.dataSeed)
                 .columns(config.columns == null ? null : Columns.parse(config.columns));
         if (config.dataset.isEmpty()) {
@@ -41,11 +40,11 @@ public final class TrainCommand {
         Dataset train = load(config.dataset, opts);
         Dataset val = config.valDataset.isEmpty() ? null : load(config.valDataset, opts);
         if (val != null) config.splitDatasetRatio = 0; // as ms-swift: an explicit validation set wins
-        Path modelDir = config.resumeFromCheckpoint != null ? Path.of(config.resumeFromCheckpoint)
-                : config.model != null ? Path.of(config.model) : DefaultModel.path();
-        if (config.model == null) config.model = modelDir.toString();
         var mopts = Embedder.Options.defaults().device(config.device).maxLength(config.maxLength);
-        try (Embedder model = Embedder.load(modelDir, mopts)) {
+        try (Embedder model = ModelArgs.load(config.model, config.resumeFromCheckpoint, mopts)) {
+            if (config.model == null) config.model = model.dir().path().toString();
+            if (Adapter.isAdapter(model.dir().path()) || config.resumeFromCheckpoint != null && Adapter.isAdapter(Path.of(config.resumeFromCheckpoint)))
+                config.trainType = "lora";
             Run run = new Trainer(config, model).stopOnInterrupt().fit(train, val);
             System.out.println(run);
             return run;

@@ -28,9 +28,18 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
-    public static void save(Path dir, Embedder model, AdamW optimizer, ObjectNode state) {
+    /** What a checkpoint holds besides trainer state: a full model folder, or a PEFT adapter. */
+    public interface Content {
+        void writeInto(Path dir) throws IOException;
+    }
+
+    public static Content fullModel(Embedder model) {
+        return dir -> ModelSaver.writeInto(model, dir);
+    }
+
+    public static void save(Path dir, Content content, AdamW optimizer, ObjectNode state) {
         AtomicDir.write(dir, true, tmp -> {
-            ModelSaver.writeInto(model, tmp);
+            content.writeInto(tmp);
             SafetensorsWriter.write(tmp.resolve(OPTIMIZER), optimizer.state(), Map.of("step", String.valueOf(optimizer.steps())));
             Files.writeString(tmp.resolve(STATE), TrainConfig.JSON.writeValueAsString(state));
         });

@@ -21,6 +21,16 @@ public class TrainConfig {
     }
 
     // what to train
+    @Help("LoRA rank")
+    public int loraRank = 8;
+    @Help("LoRA alpha (scaling alpha / rank)")
+    public double loraAlpha = 32;
+    @Help("dropout on the LoRA input")
+    public double loraDropout = 0.05;
+    @Help("layers to adapt: all-linear, or names like q_proj,v_proj")
+    public String targetModules = "all-linear";
+    @Help("rsLoRA scaling alpha / sqrt(rank)")
+    public boolean useRslora = false;
     @Help("model folder (Hugging Face / sentence-transformers layout); default: the bundled all-MiniLM-L6-v2")
     public String model = null;
     @Help("training data: path[:subset][#N], comma-separated for several; default: a bundled STS-B sample fitting the loss")
@@ -124,6 +134,11 @@ public class TrainConfig {
 
     public boolean lora() {
         return trainType.equalsIgnoreCase("lora");
+    }
+
+    public embtune.lora.LoraConfig loraConfig() {
+        return new embtune.lora.LoraConfig(loraRank, loraAlpha, loraDropout,
+                java.util.Arrays.stream(targetModules.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(), useRslora);
     }
 
     public double learningRate() {

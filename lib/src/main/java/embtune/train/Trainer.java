@@ -13,6 +13,9 @@ import embtune.loss.EmbeddingLoss;
 import embtune.loss.InfoNceOptions;
 import embtune.loss.LossType;
 import embtune.loss.Losses;
+import embtune.lora.Adapter;
+import embtune.lora.Lora;
+import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -116,7 +119,19 @@ public final class Trainer {
         Random random = new Random(config.seed);
         EmbeddingLoss loss = customLoss != null ? customLoss
                 : Losses.create(lossType, config.margin, infonceOptions(), mrlDims(), mrlWeights(), random);
-        Map<String, Parameter> trainable = model.encoder().namedParameters();
+        Map<String, Parameter> trainable;
+        Checkpoint.Content content;
+        if (config.lora()) {
+            LoraConfig lc = config.loraConfig();
+            if (Lora.parameters(model.encoder()).isEmpty()) Lora.apply(model, lc, config.seed); // resumed runs arrive adapted
+            trainable = Lora.parameters(model.encoder());
+            String base = (config.model != null ? Path.of(config.model) : model.dir().path()).toAbsolutePath().normalize().toString();
+            content = dir -> Adapter.writeInto(model, lc, base, dir);
+            out.println(lc + "\n  " + Lora.trainableSummary(model.encoder()));
+        } else {
+            trainable = model.encoder().namedParameters();
+            content = Checkpoint.fullModel(model);
+        }
         AdamW adam = new AdamW(trainable, model.manager(), config.adamBeta1, config.adamBeta2, config.adamEpsilon, config.weightDecay);
 
         // ---- how long -------------------------------------------------------------------------
@@ -208,14 +223,14 @@ public final class Trainer {
                     }
                 }
                 if (done % config.saveSteps == 0 || lastStep) {
-                    last = save(folder, done, adam, history, best, bestCkpt, batches);
+                    last = save(folder, content, done, adam, history, best, bestCkpt, batches);
                 }
             }
             window.close();
             if (interrupted && start < total) {
                 int done = (int) adam.steps();
                 if (done > 0 && (last == null || RunFolder.stepOf(last) != done)) {
-                    last = save(folder, done, adam, history, best, bestCkpt, batches);
+                    last = save(folder, content, done, adam, history, best, bestCkpt, batches);
                     progress.line("interrupted: saved " + last);
                 }
             }
@@ -277,7 +292,7 @@ public final class Trainer {
         return m;
     }
 
-    private Path save(RunFolder folder, int step, AdamW adam, List<Map<String, Object>> history, Double best, Path bestCkpt,
+    private Path save(RunFolder folder, Checkpoint.Content content, int step, AdamW adam, List<Map<String, Object>> history, Double best, Path bestCkpt,
                       Batches batches) {
         ObjectNode state = TrainConfig.JSON.createObjectNode();
         state.put("global_step", step);
@@ -287,7 +302,7 @@ public final class Trainer {
         state.put("rng", "every random draw is derived from (seed, step); nothing else to restore");
         state.set("log_history", TrainConfig.JSON.valueToTree(history));
         Path dir = folder.checkpoint(step);
-        Checkpoint.save(dir, model, adam, state);
+        Checkpoint.save(dir, content, adam, state);
         rotate(folder, bestCkpt);
         return dir;
     }

@@ -1,0 +1,46 @@
+package embtune.cli;
+
+import embtune.hub.DefaultModel;
+import embtune.lora.Adapter;
+import embtune.model.Embedder;
+import embtune.model.ModelError;
+import java.nio.file.Path;
+
+/**
+ * Turns --model / --adapters / --resume_from_checkpoint into a loaded model: a model folder, or
+ * a base model plus a PEFT adapter folder (whose config names its base), or the bundled default.
+ */
+final class ModelArgs {
+    private ModelArgs() {}
+
+    /**
+     * @param model    --model, or null
+     * @param adapters an adapter folder, or a full-model checkpoint to start from, or null
+     */
+    static Embedder load(String model, String adapters, Embedder.Options opts) {
+        if (adapters != null && !Adapter.isAdapter(Path.of(adapters))) {
+            if (model != null && !Path.of(model).equals(Path.of(adapters)))
+                System.err.println("note: " + adapters + " is a full model checkpoint; it is loaded instead of " + model);
+            return Embedder.load(Path.of(adapters), opts);
+        }
+        Path base = model != null ? Path.of(model) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
+        Embedder m = Embedder.load(base, opts);
+        if (adapters != null) {
+            try {
+                Adapter.load(m, Path.of(adapters));
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+        return m;
+    }
+
+    private static Path baseOf(Path adapter) {
+        String base = Adapter.baseModel(adapter);
+        if (base == null || !java.nio.file.Files.isDirectory(Path.of(base)))
+            throw new ModelError(adapter + ": its base model " + (base == null ? "is not recorded" : base + " is not a folder here")
+                    + "; pass --model BASE_DIR");
+        return Path.of(base);
+    }
+}

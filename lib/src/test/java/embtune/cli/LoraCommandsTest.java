@@ -1,0 +1,80 @@
+package embtune.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import embtune.Fixtures;
+import embtune.lora.Adapter;
+import embtune.model.Embedder;
+import embtune.train.Run;
+import embtune.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train --train_type lora -> PEFT checkpoint -> resume -> export --merge_lora -> embed, as a user runs them. */
+class LoraCommandsTest {
+    @TempDir Path dir;
+
+    TrainConfig config(int steps) {
+        TrainConfig c = new TrainConfig();
+        c.model = Fixtures.dir("tiny-qwen3").toString();
+        c.trainType = "lora";
+        c.loraRank = 4;
+        c.loraAlpha = 8;
+        c.lossType = "cosine_similarity";
+        c.dataset.add("../datasets/stsb-train.jsonl#32");
+        c.perDeviceTrainBatchSize = 8;
+        c.gradientAccumulationSteps = 1;
+        c.learningRate = 1e-2;
+        c.maxSteps = steps;
+        c.saveSteps = 2;
+        c.loggingSteps = 1;
+        c.outputDir = dir.resolve("output").toString();
+        return c;
+    }
+
+    @Test
+    void trainResumeExportEmbed() throws Exception {
+        Run run = TrainCommand.run(config(4));
+        Path ck2 = run.dir().resolve("checkpoint-2"), ck4 = run.lastCheckpoint();
+        assertTrue(Adapter.isAdapter(ck4) && Files.exists(ck4.resolve("adapter_model.safetensors")));
+        assertFalse(Files.exists(ck4.resolve("model.safetensors")), "a LoRA checkpoint is the adapter, not the whole model");
+        assertEquals(Fixtures.dir("tiny-qwen3").toAbsolutePath().normalize().toString(), Adapter.baseModel(ck4));
+
+        TrainConfig resume = config(4);
+        resume.resumeFromCheckpoint = ck2.toString();
+        Run resumed = TrainCommand.run(resume);
+        assertEquals(run.last("loss"), resumed.last("loss"), 1e-5, "resumed LoRA run ends on the same loss");
+
+        Path merged = ExportCommand.run(ExportCommand.cli().parse("--adapters", ck4.toString()));
+        assertEquals(ck4.resolveSibling("checkpoint-4-merged"), merged);
+        String again = assertThrows(IllegalStateException.class,
+                () -> ExportCommand.run(ExportCommand.cli().parse("--adapters", ck4.toString()))).getMessage();
+        assertTrue(again.contains("already exists, so nothing was saved") && again.contains("--exist_ok"), again);
+        assertEquals(merged, ExportCommand.run(ExportCommand.cli().parse("--adapters", ck4.toString(), "--exist_ok")));
+
+        List<String> texts = List.of("A man plays guitar.", "Stocks fell today.");
+        try (Embedder withAdapter = ModelArgs.load(null, ck4.toString(), Embedder.Options.defaults());
+             Embedder full = Embedder.load(merged)) {
+            assertTrue(Fixtures.maxDiff(withAdapter.embed(texts), full.embed(texts)) < 1e-5, "merged = base + adapter");
+            assertArrayEquals(new int[] {14, 24}, ExportCommand.changedTensors(full, Fixtures.dir("tiny-qwen3")),
+                    "the 7 adapted linears of both layers changed; norms and embeddings did not");
+        }
+    }
+
+    @Test
+    void exportRefusesANoOpAdapter() throws Exception {
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-qwen3"))) {
+            var c = embtune.lora.LoraConfig.defaults();
+            embtune.lora.Lora.apply(m, c, 0); // B = 0: merging changes nothing
+            Files.createDirectories(dir.resolve("fresh"));
+            Adapter.writeInto(m, c, Fixtures.dir("tiny-qwen3").toAbsolutePath().toString(), dir.resolve("fresh"));
+        }
+        String msg = assertThrows(IllegalStateException.class,
+                () -> ExportCommand.run(ExportCommand.cli().parse("--adapters", dir.resolve("fresh").toString()))).getMessage();
+        assertTrue(msg.contains("equal the base weights"), msg);
+        assertFalse(Files.exists(dir.resolve("fresh-merged")));
+    }
+}
