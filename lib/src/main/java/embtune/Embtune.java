@@ -12,6 +12,7 @@
 //DEPS tech.tablesaw:tablesaw-core:0.44.1
 //DEPS org.slf4j:slf4j-nop:2.0.16
 //DEPS com.google.protobuf:protobuf-java:4.36.2
+//DEPS org.knowm.xchart:xchart:4.0.3
 package embtune;
 
 /** Library-wide facts: the version a run folder records and the name scripts print. */

@@ -55,11 +55,21 @@ public final class Cli {
         private final Map<String, String> values;
         private final List<String> positionals;
         private final java.util.Set<String> given;
+        private final Map<String, List<String>> repeated;
 
-        Args(Map<String, String> values, List<String> positionals, java.util.Set<String> given) {
+        Args(Map<String, String> values, List<String> positionals, java.util.Set<String> given, Map<String, List<String>> repeated) {
             this.values = values;
             this.positionals = positionals;
             this.given = given;
+            this.repeated = repeated;
+        }
+
+        /** Every value given for a repeatable option ({@code --model a --model b}, or {@code --model a,b}). */
+        public List<String> all(String name) {
+            List<String> out = new ArrayList<>();
+            for (String v : repeated.getOrDefault(name, List.of())) for (String part : v.split(",")) if (!part.isBlank()) out.add(part.trim());
+            if (out.isEmpty() && get(name) != null) out.add(get(name));
+            return out;
         }
 
         public String get(String name) {
@@ -97,6 +107,7 @@ public final class Cli {
         options.values().forEach(o -> values.put(o.name, o.defaultValue));
         List<String> positionals = new ArrayList<>();
         java.util.Set<String> given = new java.util.HashSet<>();
+        Map<String, List<String>> repeated = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || a.equals("--")) {
@@ -128,9 +139,10 @@ public final class Cli {
             if (o.bool && !value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false"))
                 throw new UsageError("--" + body + " takes true or false, not '" + value + "'");
             values.put(name, o.bool ? value.toLowerCase(Locale.ROOT) : value);
+            repeated.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
             given.add(name);
         }
-        return new Args(values, positionals, given);
+        return new Args(values, positionals, given, repeated);
     }
 
     static String normalise(String flag) {

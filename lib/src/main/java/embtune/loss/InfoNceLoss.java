@@ -119,8 +119,8 @@ public final class InfoNceLoss implements EmbeddingLoss {
     }
 
     /** Row indices of each group's query and documents, after the hard-negative rule. */
-    record Groups(long[] queries, long[][] docs) {
-        static Groups of(int[] negatives, Integer force, Random random) {
+    public record Groups(long[] queries, long[][] docs) {
+        public static Groups of(int[] negatives, Integer force, Random random) {
             int b = negatives.length;
             long[] q = new long[b];
             long[][] docs = new long[b][];
@@ -143,7 +143,7 @@ public final class InfoNceLoss implements EmbeddingLoss {
             return new Groups(q, docs);
         }
 
-        int size() { return queries.length; }
+        public int size() { return queries.length; }
 
         int maxDocs() {
             int k = 0;
@@ -151,7 +151,7 @@ public final class InfoNceLoss implements EmbeddingLoss {
             return k;
         }
 
-        long[] allDocs() {
+        public long[] allDocs() {
             return java.util.Arrays.stream(docs).flatMapToLong(java.util.Arrays::stream).toArray();
         }
 
@@ -162,7 +162,7 @@ public final class InfoNceLoss implements EmbeddingLoss {
         }
 
         /** Column of each positive in allDocs(). */
-        long[] positiveColumns() {
+        public long[] positiveColumns() {
             long[] c = new long[docs.length];
             long col = 0;
             for (int g = 0; g < docs.length; g++) {

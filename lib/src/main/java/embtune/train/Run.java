@@ -12,6 +12,29 @@ import java.util.Map;
 public record Run(Path dir, List<Map<String, Object>> history, Embedder model, Path lastCheckpoint,
                   Path bestCheckpoint, boolean interrupted) {
 
+    /** Evaluation metrics per step (eval_loss, eval_spearman_cosine, ...), a Tablesaw table. */
+    public tech.tablesaw.api.Table metrics() {
+        return new embtune.report.History(history).evaluation();
+    }
+
+    /** Loss, learning rate and gradient norm per logged step, a Tablesaw table. */
+    public tech.tablesaw.api.Table training() {
+        return new embtune.report.History(history).training();
+    }
+
+    /** The loss curve as an image (notebooks show it inline). */
+    public java.awt.image.BufferedImage plotLoss() {
+        return embtune.report.Plots.image(embtune.report.Plots.loss(new embtune.report.History(history)));
+    }
+
+    public java.awt.image.BufferedImage plotMetrics() {
+        return embtune.report.Plots.image(embtune.report.Plots.evalMetrics(new embtune.report.History(history)));
+    }
+
+    public Path report() {
+        return dir.resolve("report.html");
+    }
+
     /** The last logged value of a key ("loss", "eval_loss", ...), or NaN. */
     public double last(String key) {
         for (int i = history.size() - 1; i >= 0; i--) {

@@ -212,6 +212,9 @@ public final class Trainer {
                 if (val != null && !config.evalStrategy.equals("no") && (done % config.evalEvery() == 0 || lastStep)) {
                     Map<String, Object> e = event(done, batches.epochAt(done));
                     e.putAll(evaluate(val, loss));
+                    if (customLoss == null)
+                        embtune.eval.Evaluator.evaluate(model::embed, val, lossType == LossType.INFONCE, infonceOptions())
+                                .forEach((k, v) -> e.put("eval_" + k, v));
                     history.add(e);
                     folder.log(e);
                     progress.line(format(e));
@@ -237,8 +240,23 @@ public final class Trainer {
         } finally {
             folder.close();
         }
-        if (!Double.isNaN(pendingLoss)) out.printf("done: loss %.4f, checkpoint %s%n", pendingLoss, last);
+        Path report = embtune.report.Report.write(folder.dir(), val != null && loss.wantsPairs() ? similarities(val) : null);
+        if (!Double.isNaN(pendingLoss)) out.printf("done: loss %.4f, checkpoint %s%n  report %s%n", pendingLoss, last, report);
         return new Run(folder.dir(), history, model, last, bestCkpt, interrupted);
+    }
+
+    /** Gold labels and predicted cosines of the validation pairs, for the report's scatter plot. */
+    private double[][] similarities(Dataset val) {
+        List<String> texts = new ArrayList<>();
+        double[] gold = new double[val.size()], cos = new double[val.size()];
+        for (int i = 0; i < val.size(); i++) {
+            texts.add(val.get(i).anchor());
+            texts.add(val.get(i).positive());
+            gold[i] = val.get(i).labelOrOne();
+        }
+        float[][] e = model.embed(texts);
+        for (int i = 0; i < gold.length; i++) cos[i] = Embedder.cosine(e[2 * i], e[2 * i + 1]);
+        return new double[][] {gold, cos};
     }
 
     private LossType chooseLoss(Dataset train) {

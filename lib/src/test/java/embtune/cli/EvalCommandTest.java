@@ -1,0 +1,30 @@
+package embtune.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import embtune.Fixtures;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EvalCommandTest {
+    @Test
+    void modelsSideBySideWithPairedAndRetrievalMetrics() throws Exception {
+        var t = EvalCommand.run(EvalCommand.cli().parse("--model", Fixtures.dir("tiny-bert").toString(),
+                "--model", Fixtures.dir("tiny-modernbert").toString(), "--dataset", "../datasets/stsb-test.jsonl#200",
+                "--retrieval", "../datasets/stsb-retrieval-test"));
+        assertEquals(List.of("metric", "tiny-bert", "tiny-modernbert"), t.columnNames());
+        assertEquals("pearson_cosine", t.stringColumn("metric").get(0));
+        assertTrue(t.stringColumn("metric").asList().containsAll(List.of("spearman_dot_product", "ndcg@10", "mrr@10", "map@100")));
+        for (int r = 0; r < t.rowCount(); r++) assertFalse(t.doubleColumn("tiny-bert").isMissing(r));
+    }
+
+    @Test
+    void binaryDataGetsThresholdMetricsAndInfonceDataGetsMargins() throws Exception {
+        var bin = EvalCommand.run(EvalCommand.cli().parse("--model", Fixtures.dir("tiny-bert").toString(),
+                "--dataset", "../datasets/stsb-binary-train.jsonl#100"));
+        assertTrue(bin.stringColumn("metric").asList().containsAll(List.of("cosine_accuracy", "cosine_f1", "cosine_ap")));
+        var nce = EvalCommand.run(EvalCommand.cli().parse("--model", Fixtures.dir("tiny-bert").toString(),
+                "--dataset", "../datasets/stsb-infonce-train.jsonl#50"));
+        assertEquals(List.of("margin", "mean_neg", "mean_pos"), nce.stringColumn("metric").asList());
+    }
+}

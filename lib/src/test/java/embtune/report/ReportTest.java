@@ -1,0 +1,42 @@
+package embtune.report;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import embtune.Fixtures;
+import embtune.data.Dataset;
+import embtune.model.Embedder;
+import embtune.train.Run;
+import embtune.train.Trainer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run with validation data leaves tables, plots and an offline report.html. */
+class ReportTest {
+    @Test
+    void runFolderGetsReportTablesAndPlots(@TempDir Path dir) throws Exception {
+        Run run;
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = Trainer.with(m).loss("cosine_similarity").batchSize(8).maxSteps(4).learningRate(1e-3)
+                    .outputDir(dir.toString()).logTo(new PrintStream(new ByteArrayOutputStream())).terminal(false);
+            t.config().loggingSteps = 1;
+            t.config().evalSteps = 2;
+            t.config().gradientAccumulationSteps = 1;
+            run = t.fit(Dataset.load("../datasets/stsb-train.jsonl#64"), Dataset.load("../datasets/stsb-dev.jsonl#40"));
+        }
+        Path d = run.dir();
+        for (String f : new String[] {"report.html", "training.csv", "metrics.csv", "loss.png", "lr.png", "eval.png", "similarity.png"})
+            assertTrue(Files.size(d.resolve(f)) > 0, f);
+        String html = Files.readString(d.resolve("report.html"));
+        assertFalse(html.contains("http://") || html.contains("https://") || html.contains("<script"), "the report needs no network");
+        assertTrue(html.contains("data:image/png;base64,") && html.contains("eval_spearman_cosine") && html.contains("loss_type"));
+        assertEquals(2, run.metrics().rowCount());
+        assertTrue(run.metrics().columnNames().containsAll(java.util.List.of("eval_loss", "eval_pearson_cosine", "eval_spearman_dot_product")));
+        assertEquals(4, run.training().rowCount());
+        assertTrue(Files.readAllLines(d.resolve("metrics.csv")).get(0).startsWith("step,eval_loss,eval_pearson_cosine"));
+        assertEquals(720, run.plotLoss().getWidth());
+    }
+}
