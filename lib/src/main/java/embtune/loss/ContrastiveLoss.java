@@ -19,10 +19,9 @@ public final class ContrastiveLoss implements EmbeddingLoss {
     @Override
     public NDArray compute(NDArray rows, Layout layout) {
         NDArray y = PairOps.labels(rows, layout);
-        NDArray one = PairOps.scalar(rows, 1), half = PairOps.scalar(rows, 0.5);
-        NDArray d = one.sub(PairOps.cosine(rows));
-        NDArray push = PairOps.scalar(rows, margin).sub(d).maximum(PairOps.scalar(rows, 0)).square();
-        return y.mul(d.square()).add(one.sub(y).mul(push)).mul(half).mean();
+        NDArray d = PairOps.cosineDistance(rows);
+        NDArray dissimilar = PairOps.scalar(rows, 1).sub(y);
+        return y.mul(d.square()).add(dissimilar.mul(PairOps.marginPush(d, margin))).mul(PairOps.scalar(rows, 0.5)).mean();
     }
 
     @Override

@@ -24,7 +24,7 @@ public final class OnlineContrastiveLoss implements EmbeddingLoss {
     @Override
     public NDArray compute(NDArray rows, Layout layout) {
         PairOps.labels(rows, layout); // checks the layout
-        NDArray d = PairOps.scalar(rows, 1).sub(PairOps.cosine(rows));
+        NDArray d = PairOps.cosineDistance(rows);
         // choosing the hard pairs needs the distances on the host; the loss itself stays on the device
         double[] dist = d.stopGradient().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).toDoubleArray();
         float[] labels = layout.labels();
@@ -43,8 +43,7 @@ public final class OnlineContrastiveLoss implements EmbeddingLoss {
         }
         NDArray hp = rows.getManager().create(hardPos).toType(rows.getDataType(), false);
         NDArray hn = rows.getManager().create(hardNeg).toType(rows.getDataType(), false);
-        NDArray push = PairOps.scalar(rows, margin).sub(d).maximum(PairOps.scalar(rows, 0)).square();
-        return hp.mul(d.square()).add(hn.mul(push)).sum();
+        return hp.mul(d.square()).add(hn.mul(PairOps.marginPush(d, margin))).sum();
     }
 
     @Override

@@ -21,6 +21,16 @@ final class PairOps {
         return u.mul(v).sum(new int[] {-1}).div(u.norm(new int[] {-1}).mul(v.norm(new int[] {-1})));
     }
 
+    /** Cosine distance d = 1 - cos(u, v) of each pair, the distance both contrastive losses use. */
+    static NDArray cosineDistance(NDArray rows) {
+        return scalar(rows, 1).sub(cosine(rows));
+    }
+
+    /** max(0, margin - d)^2: how much a dissimilar pair is still inside the margin. */
+    static NDArray marginPush(NDArray d, double margin) {
+        return scalar(d, margin).sub(d).maximum(scalar(d, 0)).square();
+    }
+
     /** Labels as a tensor of the rows' dtype on their device. */
     static NDArray labels(NDArray rows, Layout layout) {
         if (!layout.isPairs()) throw new IllegalArgumentException("pair losses need a pair layout, got " + layout);

@@ -24,6 +24,18 @@ public final class Attention {
         return probs.mul(seesSomething).matMul(v);
     }
 
+    /** Attention over heads [B, H, T, D], returned with the heads merged back: [B, T, H*D]. */
+    public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+        long[] s = q.getShape().getShape();
+        return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+    }
+
+    /** [B, T, H*D] -> [B, H, T, D]. */
+    public static NDArray splitHeads(NDArray x, int heads, int headDim) {
+        long[] s = x.getShape().getShape();
+        return x.reshape(s[0], s[1], heads, headDim).transpose(0, 2, 1, 3);
+    }
+
     /** [B, T] 0/1 mask -> [B, 1, 1, T] bias: padded keys are never attended to. */
     public static NDArray paddingBias(NDArray mask) {
         NDArray keep = mask.toType(DataType.FLOAT32, false);

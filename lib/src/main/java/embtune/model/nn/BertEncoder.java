@@ -82,15 +82,11 @@ public class BertEncoder extends Encoder {
         }
 
         NDArray forward(NDArray h, NDArray bias) {
-            long b = h.getShape().get(0), t = h.getShape().get(1);
-            NDArray q = split(query.forward(h), b, t), k = split(key.forward(h), b, t), v = split(value.forward(h), b, t);
-            NDArray ctx = Attention.attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim);
-            h = attnNorm.forward(attnOut.forward(ctx).add(h));
+            NDArray q = Attention.splitHeads(query.forward(h), heads, headDim);
+            NDArray k = Attention.splitHeads(key.forward(h), heads, headDim);
+            NDArray v = Attention.splitHeads(value.forward(h), heads, headDim);
+            h = attnNorm.forward(attnOut.forward(Attention.attendMerged(q, k, v, bias, scale)).add(h));
             return outNorm.forward(output.forward(Activation.gelu(intermediate.forward(h))).add(h));
-        }
-
-        private NDArray split(NDArray x, long b, long t) {
-            return x.reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);
         }
     }
 }

@@ -78,8 +78,7 @@ public class ModernBertEncoder extends Encoder {
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
             NDArray q = rope.apply(qkv.get(0)), k = rope.apply(qkv.get(1)), v = qkv.get(2);
-            NDArray ctx = Attention.attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim);
-            h = h.add(wo.forward(ctx));
+            h = h.add(wo.forward(Attention.attendMerged(q, k, v, bias, scale)));
             NDArray gated = wi.forward(mlpNorm.forward(h));
             NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));
             return h.add(mlpOut.forward(Activation.gelu(a).mul(g)));

@@ -82,7 +82,7 @@ public class QwenEncoder extends Encoder {
             long b = x.getShape().get(0), t = x.getShape().get(1);
             NDArray qh = q.forward(x).reshape(b, t, heads, headDim);
             NDArray kh = k.forward(x).reshape(b, t, kvHeads, headDim);
-            NDArray vh = v.forward(x).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3);
+            NDArray vh = Attention.splitHeads(v.forward(x), kvHeads, headDim);
             if (qNorm != null) {
                 qh = qNorm.forward(qh);
                 kh = kNorm.forward(kh);
@@ -90,8 +90,7 @@ public class QwenEncoder extends Encoder {
             qh = rope.apply(qh.transpose(0, 2, 1, 3));
             kh = rope.apply(kh.transpose(0, 2, 1, 3));
             int rep = heads / kvHeads;
-            NDArray out = Attention.attend(qh, Attention.repeatKv(kh, rep), Attention.repeatKv(vh, rep), bias, scale);
-            return o.forward(out.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim));
+            return o.forward(Attention.attendMerged(qh, Attention.repeatKv(kh, rep), Attention.repeatKv(vh, rep), bias, scale));
         }
     }
 }
