@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what the notebooks need, all from Debian's packages and Maven Central:
+#   - Jupyter (nbconvert, notebook, ipykernel) from apt, if `jupyter` is missing and we may install;
+#   - the embtune library compiled (lib/target/classes) with its runtime jars (lib/target/deps);
+#   - a Java kernel: rapaio-jupyter-kernel, a maintained JShell kernel published on Maven Central
+#     (JJava's kernel artifacts are not on the Maven Central this project can reach), registered
+#     as the Jupyter kernel "embtune" with the library on its class path.
+# Then: jupyter notebook notebooks/   (or execute one: jupyter nbconvert --to notebook --execute 01-*.ipynb)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+rjk_version=3.0.1
+
+if ! command -v jupyter >/dev/null 2>&1 || ! jupyter nbconvert --version >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Jupyter from Debian's packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jupyter-nbconvert jupyter-notebook python3-ipykernel >/dev/null
+  else
+    echo "embtune: needs Jupyter (Debian: sudo apt-get install jupyter-notebook jupyter-nbconvert python3-ipykernel)" >&2
+    exit 1
+  fi
+fi
+
+echo "compiling the embtune library and collecting its jars"
+mvn -q -B -f "$root/lib/pom.xml" compile dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$root/lib/target/deps"
+
+echo "fetching rapaio-jupyter-kernel $rjk_version from Maven Central"
+mvn -q -B -f "$root/lib/pom.xml" dependency:copy -Dartifact="io.github.padreati:rapaio-jupyter-kernel:$rjk_version" \
+    -DoutputDirectory="$root/lib/target/kernel"
+jar="$root/lib/target/kernel/rapaio-jupyter-kernel-$rjk_version.jar"
+
+spec="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/embtune"
+mkdir -p "$spec"
+cat > "$spec/kernel.json" <<JSON
+{
+  "argv": ["java", "-Xmx6g", "-Djava.awt.headless=true", "-jar", "$jar", "{connection_file}"],
+  "display_name": "Java (embtune)",
+  "language": "java",
+  "interrupt_mode": "message",
+  "env": {
+    "RJK_CLASSPATH": "$root/lib/target/classes;$root/lib/target/deps/*.jar",
+    "RJK_COMPILER_OPTIONS": "",
+    "RJK_INIT_SCRIPT": "",
+    "RJK_TIMEOUT_MILLIS": "-1",
+    "RJK_MIMA_CACHE": "$root/lib/target/mima_cache"
+  }
+}
+JSON
+echo "kernel 'embtune' installed in $spec"
