@@ -1,0 +1,194 @@
+package embtune.hub;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A fake hub on loopback: resume, checksums, errors, unsafe names, cache layout. */
+class HfHubTest {
+    static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+    @TempDir Path dir;
+    HttpServer server;
+    final Map<String, byte[]> files = new ConcurrentHashMap<>();
+    final List<String> requests = new ArrayList<>();
+    volatile boolean breakNextTransfer;
+    volatile String wrongSha;
+    volatile String extraName;
+    volatile String authorization;
+
+    static String hex(String alg, byte[]... parts) throws Exception {
+        MessageDigest md = MessageDigest.getInstance(alg);
+        for (byte[] p : parts) md.update(p);
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        byte[] weights = new byte[300_000];
+        for (int i = 0; i < weights.length; i++) weights[i] = (byte) (i * 31);
+        files.put("model.safetensors", weights);
+        files.put("config.json", "{\"model_type\": \"bert\"}".getBytes(StandardCharsets.UTF_8));
+        files.put("sub/notes.txt", "hello".getBytes(StandardCharsets.UTF_8));
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    HfHub hub() {
+        return new HfHub("http://127.0.0.1:" + server.getAddress().getPort(), "secret", dir.resolve("cache"))
+                .progressTo(new PrintStream(new ByteArrayOutputStream()));
+    }
+
+    void handle(HttpExchange x) throws IOException {
+        String path = x.getRequestURI().getPath();
+        synchronized (requests) { requests.add(path + (x.getRequestHeaders().containsKey("Range") ? " " + x.getRequestHeaders().getFirst("Range") : "")); }
+        authorization = x.getRequestHeaders().getFirst("Authorization");
+        try {
+            if (path.startsWith("/api/models/org/gated/")) { send(x, 401, new byte[0]); return; }
+            if (path.equals("/api/models/org/tiny/revision/main")) { send(x, 200, ("{\"sha\": \"" + COMMIT + "\"}").getBytes()); return; }
+            if (path.equals("/api/models/org/tiny/tree/" + COMMIT)) { send(x, 200, tree().getBytes()); return; }
+            String prefix = "/org/tiny/resolve/" + COMMIT + "/";
+            if (path.startsWith(prefix) && files.containsKey(path.substring(prefix.length()))) {
+                serveFile(x, files.get(path.substring(prefix.length())));
+                return;
+            }
+            send(x, 404, new byte[0]);
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    String tree() throws Exception {
+        StringBuilder sb = new StringBuilder("[");
+        for (var e : files.entrySet()) {
+            byte[] b = e.getValue();
+            String git = hex("SHA-1", ("blob " + b.length + "\0").getBytes(StandardCharsets.UTF_8), b);
+            sb.append(sb.length() > 1 ? "," : "").append("{\"type\":\"file\",\"path\":\"").append(e.getKey()).append("\",\"size\":").append(b.length)
+                    .append(",\"oid\":\"").append(git).append('"');
+            if (e.getKey().endsWith(".safetensors"))
+                sb.append(",\"lfs\":{\"oid\":\"").append(wrongSha != null ? wrongSha : hex("SHA-256", b)).append("\",\"size\":").append(b.length).append('}');
+            sb.append('}');
+        }
+        sb.append(",{\"type\":\"directory\",\"path\":\"sub\"}");
+        if (extraName != null) sb.append(",{\"type\":\"file\",\"path\":\"").append(extraName).append("\",\"size\":1,\"oid\":\"").append("a".repeat(40)).append("\"}");
+        return sb.append(']').toString();
+    }
+
+    void serveFile(HttpExchange x, byte[] all) throws IOException {
+        String range = x.getRequestHeaders().getFirst("Range");
+        int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-.*", "$1"));
+        byte[] body = java.util.Arrays.copyOfRange(all, from, all.length);
+        if (range != null) x.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (all.length - 1) + "/" + all.length);
+        x.sendResponseHeaders(range == null ? 200 : 206, body.length);
+        OutputStream out = x.getResponseBody();
+        if (breakNextTransfer && body.length > 1000) {
+            breakNextTransfer = false;
+            out.write(body, 0, body.length / 3);
+            out.flush();
+            x.close();
+            return;
+        }
+        out.write(body);
+        out.close();
+    }
+
+    static void send(HttpExchange x, int status, byte[] body) throws IOException {
+        x.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) try (OutputStream o = x.getResponseBody()) { o.write(body); }
+        x.close();
+    }
+
+    @Test
+    void downloadsIntoTheHuggingfaceCacheLayout() throws Exception {
+        Path snap = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of(), null);
+        Path repo = dir.resolve("cache/models--org--tiny");
+        assertEquals(repo.resolve("snapshots").resolve(COMMIT), snap);
+        assertEquals(COMMIT, Files.readString(repo.resolve("refs/main")));
+        assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertTrue(Files.isSymbolicLink(snap.resolve("model.safetensors")));
+        assertEquals("hello", Files.readString(snap.resolve("sub/notes.txt")));
+        assertTrue(Files.exists(repo.resolve("blobs").resolve(hex("SHA-256", files.get("model.safetensors")))), "LFS blob named by sha256");
+        assertEquals("Bearer secret", authorization);
+        assertEquals(snap, hub().cached(HfHub.RepoType.MODEL, "org/tiny", "main"));
+        int before = requests.size();
+        hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of(), null);
+        assertEquals(before + 2, requests.size(), "a second download only asks for the commit and the tree");
+    }
+
+    @Test
+    void anInterruptedTransferResumesWithRange() throws Exception {
+        breakNextTransfer = true;
+        var e = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null));
+        assertTrue(e.getMessage().contains("run again to resume"), e.getMessage());
+        Path part = dir.resolve("cache/models--org--tiny/blobs").resolve(hex("SHA-256", files.get("model.safetensors")) + ".incomplete");
+        long have = Files.size(part);
+        assertTrue(have > 0 && have < 300_000, "partial file kept: " + have);
+        Path snap = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null);
+        assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertTrue(requests.stream().anyMatch(r -> r.endsWith("bytes=" + have + "-")), "resumed with Range: " + requests);
+        assertFalse(Files.exists(part));
+        assertFalse(Files.exists(snap.resolve("config.json")), "include patterns filter");
+    }
+
+    @Test
+    void aWrongChecksumIsRejectedAndThePartialFileRemoved() throws Exception {
+        wrongSha = "f".repeat(64);
+        var e = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("model.safetensors"), null));
+        assertTrue(e.getMessage().contains("arrived corrupted") && e.getMessage().contains("sha256"), e.getMessage());
+        try (var s = Files.list(dir.resolve("cache/models--org--tiny/blobs"))) {
+            assertEquals(0, s.count(), "nothing left in blobs");
+        }
+    }
+
+    @Test
+    void httpErrorsSayWhatToDo() {
+        var denied = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/gated", "main", List.of(), null));
+        assertTrue(denied.getMessage().contains("HF_TOKEN"), denied.getMessage());
+        var missing = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/nope", "main", List.of(), null));
+        assertTrue(missing.getMessage().contains("not found (HTTP 404)"), missing.getMessage());
+    }
+
+    @Test
+    void fileNamesThatEscapeTheFolderAreRefused() {
+        extraName = "../../evil.sh";
+        var e = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of(), dir.resolve("local")));
+        assertTrue(e.getMessage().contains("refusing file name '../../evil.sh'"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("evil.sh")));
+        assertThrows(HubError.class, () -> HfHub.safeRelative("/etc/passwd", "r"));
+        assertThrows(HubError.class, () -> HfHub.safeRelative("a/../../b", "r"));
+        assertThrows(HubError.class, () -> HfHub.checkRepoId("../x"));
+    }
+
+    @Test
+    void localDirGetsPlainCopies() throws Exception {
+        Path local = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.json", "notes.txt"), dir.resolve("local"));
+        assertEquals("{\"model_type\": \"bert\"}", Files.readString(local.resolve("config.json")));
+        assertFalse(Files.isSymbolicLink(local.resolve("config.json")));
+        assertTrue(Files.exists(local.resolve("sub/notes.txt")));
+        assertFalse(Files.exists(local.resolve("model.safetensors")));
+    }
+}
