@@ -212,7 +212,7 @@ public final class Cli {
             err.println(command + ": " + e.getMessage());
             err.println("run with --help for the options");
             return 2;
-        } catch (embtune.data.DataError | embtune.model.ModelError | IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+        } catch (embtune.data.DataError | embtune.model.ModelError | embtune.hub.HubError | IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
             err.println(command + ": " + e.getMessage());
             return 1;
         } catch (Exception e) {

@@ -1,14 +1,16 @@
 package embtune.cli;
 
 import embtune.hub.DefaultModel;
+import embtune.hub.ModelResolver;
 import embtune.lora.Adapter;
 import embtune.model.Embedder;
 import embtune.model.ModelError;
 import java.nio.file.Path;
 
 /**
- * Turns --model / --adapters / --resume_from_checkpoint into a loaded model: a model folder, or
- * a base model plus a PEFT adapter folder (whose config names its base), or the bundled default.
+ * Turns --model / --adapters / --resume_from_checkpoint into a loaded model: a model folder or hub
+ * id (org/name[@revision], cached or downloaded), or a base model plus a PEFT adapter folder (whose
+ * config names its base), or the bundled default.
  */
 final class ModelArgs {
     private ModelArgs() {}
@@ -23,7 +25,7 @@ final class ModelArgs {
                 System.err.println("note: " + adapters + " is a full model checkpoint; it is loaded instead of " + model);
             return Embedder.load(Path.of(adapters), opts);
         }
-        Path base = model != null ? Path.of(model) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
+        Path base = model != null ? ModelResolver.resolve(model) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
         Embedder m = Embedder.load(base, opts);
         if (adapters != null) {
             try {

@@ -184,6 +184,24 @@ class HfHubTest {
     }
 
     @Test
+    void aHubIdResolvesToALoadableModelAndThenToTheCache() throws Exception {
+        files.clear();
+        Path src = embtune.Fixtures.dir("tiny-bert");
+        try (var walk = Files.walk(src)) {
+            for (Path p : (Iterable<Path>) walk::iterator)
+                if (Files.isRegularFile(p)) files.put(src.relativize(p).toString(), Files.readAllBytes(p));
+        }
+        Path model = ModelResolver.resolve("org/tiny", hub());
+        assertFalse(Files.exists(model.resolve("README.md")), "only the files a model needs");
+        var e = embtune.Fixtures.json("tiny-bert/expected.json");
+        try (var m = embtune.model.Embedder.load(model)) {
+            assertTrue(embtune.Fixtures.maxDiff(m.embed(embtune.Fixtures.strings(e.get("texts"))), embtune.Fixtures.matrix(e.get("embeddings"))) < 1e-5);
+        }
+        server.stop(0); // offline now: the cache answers
+        assertEquals(model, ModelResolver.resolve("org/tiny", hub()));
+    }
+
+    @Test
     void localDirGetsPlainCopies() throws Exception {
         Path local = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.json", "notes.txt"), dir.resolve("local"));
         assertEquals("{\"model_type\": \"bert\"}", Files.readString(local.resolve("config.json")));
