@@ -27,11 +27,15 @@ class NotebooksTest {
         }
     }
 
+    /** The kernel spec install-kernel.sh writes, and a working nbconvert. */
     static boolean kernelInstalled() {
+        String data = System.getenv().getOrDefault("JUPYTER_DATA_DIR",
+                Path.of(System.getProperty("user.home"), ".local", "share", "jupyter").toString());
+        if (!Files.exists(Path.of(data, "kernels", "embtune", "kernel.json"))) return false;
         try {
-            Process p = new ProcessBuilder("jupyter", "kernelspec", "list").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && out.lines().anyMatch(l -> l.trim().startsWith("embtune "));
+            Process p = new ProcessBuilder("jupyter", "nbconvert", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {

@@ -30,6 +30,11 @@ public final class Attention {
         return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
     }
 
+    /** The softmax scale head_dim^-0.5 as a device constant (created once per layer, not per step). */
+    public static NDArray scale(ai.djl.ndarray.NDManager manager, int headDim) {
+        return manager.create((float) Math.pow(headDim, -0.5));
+    }
+
     /** [B, T, H*D] -> [B, H, T, D]. */
     public static NDArray splitHeads(NDArray x, int heads, int headDim) {
         long[] s = x.getShape().getShape();

@@ -78,7 +78,7 @@ public class BertEncoder extends Encoder {
 
         @Override
         protected void onLoad(NDManager manager) {
-            scale = manager.create((float) Math.pow(headDim, -0.5));
+            scale = Attention.scale(manager, headDim);
         }
 
         NDArray forward(NDArray h, NDArray bias) {

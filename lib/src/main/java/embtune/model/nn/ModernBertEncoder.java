@@ -70,7 +70,7 @@ public class ModernBertEncoder extends Encoder {
         @Override
         protected void onLoad(NDManager manager) {
             rope = new Rope(headDim, theta, manager);
-            scale = manager.create((float) Math.pow(headDim, -0.5));
+            scale = Attention.scale(manager, headDim);
         }
 
         NDArray forward(NDArray h, NDArray bias) {
