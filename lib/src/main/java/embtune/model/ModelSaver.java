@@ -72,15 +72,24 @@ public final class ModelSaver {
 
     /** sentence-transformers' long-standing file layout, which every version since 2.x reads. */
     private static void writeSentenceTransformers(Embedder model, Path tmp) throws IOException {
+        writeSentenceTransformers(tmp, model.pooling(), model.dimension(), model.tokenizer().maxLength(), model.queryPrompt(), "");
+    }
+
+    /**
+     * modules.json, 1_Pooling/config.json, 2_Normalize/ (when normalising), sentence_bert_config.json
+     * and config_sentence_transformers.json (prompts) for a Transformer + Pooling (+ Normalize) model.
+     */
+    public static void writeSentenceTransformers(Path dir, Pooling pooling, int dimension, int maxSeqLength,
+                                                 String queryPrompt, String documentPrompt) throws IOException {
         var modules = JSON.createArrayNode();
         modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
         modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling").put("type", "sentence_transformers.models.Pooling");
-        if (model.pooling().normalize())
+        if (pooling.normalize())
             modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize").put("type", "sentence_transformers.models.Normalize");
-        JSON.writeValue(tmp.resolve("modules.json").toFile(), modules);
-        Files.createDirectories(tmp.resolve("1_Pooling"));
-        Pooling.Mode mode = model.pooling().mode();
-        ObjectNode pc = JSON.createObjectNode().put("word_embedding_dimension", model.dimension())
+        JSON.writeValue(dir.resolve("modules.json").toFile(), modules);
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        Pooling.Mode mode = pooling.mode();
+        ObjectNode pc = JSON.createObjectNode().put("word_embedding_dimension", dimension)
                 .put("pooling_mode_cls_token", mode == Pooling.Mode.CLS)
                 .put("pooling_mode_mean_tokens", mode == Pooling.Mode.MEAN)
                 .put("pooling_mode_max_tokens", mode == Pooling.Mode.MAX)
@@ -88,17 +97,17 @@ public final class ModelSaver {
                 .put("pooling_mode_weightedmean_tokens", false)
                 .put("pooling_mode_lasttoken", mode == Pooling.Mode.LAST_TOKEN)
                 .put("include_prompt", true);
-        JSON.writeValue(tmp.resolve("1_Pooling/config.json").toFile(), pc);
-        if (model.pooling().normalize()) Files.createDirectories(tmp.resolve("2_Normalize"));
-        JSON.writeValue(tmp.resolve("sentence_bert_config.json").toFile(),
-                JSON.createObjectNode().put("max_seq_length", model.tokenizer().maxLength()).put("do_lower_case", false));
+        JSON.writeValue(dir.resolve("1_Pooling/config.json").toFile(), pc);
+        if (pooling.normalize()) Files.createDirectories(dir.resolve("2_Normalize"));
+        JSON.writeValue(dir.resolve("sentence_bert_config.json").toFile(),
+                JSON.createObjectNode().put("max_seq_length", maxSeqLength).put("do_lower_case", false));
         ObjectNode cst = JSON.createObjectNode();
         ObjectNode prompts = cst.putObject("prompts");
-        prompts.put("query", model.queryPrompt());
-        prompts.put("document", "");
+        prompts.put("query", queryPrompt);
+        prompts.put("document", documentPrompt);
         cst.putNull("default_prompt_name");
         cst.put("similarity_fn_name", "cosine");
-        JSON.writeValue(tmp.resolve("config_sentence_transformers.json").toFile(), cst);
+        JSON.writeValue(dir.resolve("config_sentence_transformers.json").toFile(), cst);
     }
 
     static void copyIfExists(Path from, Path to) throws IOException {

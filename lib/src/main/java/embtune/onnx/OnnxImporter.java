@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import embtune.model.AtomicDir;
+import embtune.model.ModelSaver;
+import embtune.model.Pooling;
 import embtune.model.SafetensorsWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +43,8 @@ public final class OnnxImporter {
                     .put("do_lower_case", true).put("model_max_length", 512).put("padding_side", "right")
                     .put("pad_token", "[PAD]").put("cls_token", "[CLS]").put("sep_token", "[SEP]")
                     .put("unk_token", "[UNK]").put("mask_token", "[MASK]"));
-            writeSentenceTransformers(tmp, spec, config.get("hidden_size").asInt());
+            ModelSaver.writeSentenceTransformers(tmp, new Pooling(Pooling.Mode.parse(spec.pooling()), true),
+                    config.get("hidden_size").asInt(), spec.maxSeqLength(), spec.queryPrompt(), spec.docPrompt());
         });
     }
 
@@ -64,28 +67,5 @@ public final class OnnxImporter {
         OnnxGraph.Tensor t = w.get(name);
         if (t == null) throw new IllegalArgumentException("ONNX graph has no " + name);
         return t.dims();
-    }
-
-    private static void writeSentenceTransformers(Path dir, Langchain4jModel spec, int dim) throws java.io.IOException {
-        var modules = JSON.createArrayNode();
-        modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
-        modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling").put("type", "sentence_transformers.models.Pooling");
-        modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize").put("type", "sentence_transformers.models.Normalize");
-        JSON.writeValue(dir.resolve("modules.json").toFile(), modules);
-        Files.createDirectories(dir.resolve("1_Pooling"));
-        Files.createDirectories(dir.resolve("2_Normalize"));
-        JSON.writeValue(dir.resolve("1_Pooling/config.json").toFile(), JSON.createObjectNode()
-                .put("word_embedding_dimension", dim)
-                .put("pooling_mode_cls_token", spec.pooling().equals("cls"))
-                .put("pooling_mode_mean_tokens", spec.pooling().equals("mean"))
-                .put("pooling_mode_max_tokens", false).put("pooling_mode_mean_sqrt_len_tokens", false)
-                .put("pooling_mode_weightedmean_tokens", false).put("pooling_mode_lasttoken", false).put("include_prompt", true));
-        JSON.writeValue(dir.resolve("sentence_bert_config.json").toFile(),
-                JSON.createObjectNode().put("max_seq_length", spec.maxSeqLength()).put("do_lower_case", false));
-        ObjectNode cst = JSON.createObjectNode();
-        cst.putObject("prompts").put("query", spec.queryPrompt()).put("document", spec.docPrompt());
-        cst.putNull("default_prompt_name");
-        cst.put("similarity_fn_name", "cosine");
-        JSON.writeValue(dir.resolve("config_sentence_transformers.json").toFile(), cst);
     }
 }
