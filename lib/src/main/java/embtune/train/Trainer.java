@@ -117,8 +117,10 @@ public final class Trainer {
             val = s.val();
         }
         Random random = new Random(config.seed);
+        InfoNceOptions nce = infonceOptions(); // read once: the environment does not change during a run
+        MrlSpec mrl = MrlSpec.parse(config.mrlDims);
         EmbeddingLoss loss = customLoss != null ? customLoss
-                : Losses.create(lossType, config.margin, infonceOptions(), mrlDims(), mrlWeights(), random);
+                : Losses.create(lossType, config.margin, nce, mrl.dims(), mrl.weights(), random);
         Map<String, Parameter> trainable;
         Checkpoint.Content content;
         if (config.lora()) {
@@ -213,7 +215,7 @@ public final class Trainer {
                     Map<String, Object> e = event(done, batches.epochAt(done));
                     e.putAll(evaluate(val, loss));
                     if (customLoss == null)
-                        embtune.eval.Evaluator.evaluate(model::embed, val, lossType == LossType.INFONCE, infonceOptions())
+                        embtune.eval.Evaluator.evaluate(model::embed, val, lossType == LossType.INFONCE, nce)
                                 .forEach((k, v) -> e.put("eval_" + k, v));
                     history.add(e);
                     folder.log(e);
@@ -281,14 +283,6 @@ public final class Trainer {
         if (config.infonceIncludeQq != null) o = o.includeQQ(config.infonceIncludeQq);
         if (config.infonceIncludeDd != null) o = o.includeDD(config.infonceIncludeDd);
         return o;
-    }
-
-    int[] mrlDims() {
-        return MrlSpec.parse(config.mrlDims).dims();
-    }
-
-    double[] mrlWeights() {
-        return MrlSpec.parse(config.mrlDims).weights();
     }
 
     /** eval_loss over the validation set, batch by batch without gradients, weighted by batch size. */
