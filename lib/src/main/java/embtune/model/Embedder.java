@@ -48,6 +48,7 @@ public final class Embedder implements AutoCloseable {
     private final Pooling pooling;
     private final int batchSize;
     private final String queryPrompt;
+    private Precision precision = Precision.FP32;
 
     private Embedder(ModelDir dir, NDManager manager, Encoder encoder, TextTokenizer tokenizer, Pooling pooling,
                      int batchSize, String queryPrompt) {
@@ -165,7 +166,23 @@ public final class Embedder implements AutoCloseable {
     /** Pooled embeddings [B, D] for an encoded batch, recorded for autograd when a collector is open. */
     public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
         NDList in = batch.toNDList(step);
-        return pooling.apply(encoder.forward(in.get(0), in.get(1)), in.get(1));
+        return pool(encoder.forward(in.get(0), in.get(1)), in.get(1));
+    }
+
+    /** Token embeddings -> one float32 vector per text (float16 tokens are widened first, inside the graph). */
+    public NDArray pool(NDArray tokens, NDArray attentionMask) {
+        return pooling.apply(embtune.model.nn.Cast.toFloat32(tokens), attentionMask);
+    }
+
+    /** Sets the compute precision of forward passes (weights stay float32); see {@link Precision}. */
+    public Embedder precision(Precision p) {
+        encoder.computeIn(p.computeType());
+        this.precision = p;
+        return this;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     /** Cosine similarity of two texts. */

@@ -1,27 +1,33 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Scaled dot-product attention written out (DJL has no fused SDPA op):
  * {@code softmax(q k^T * scale + bias) v}, and the additive masks that feed it. A masked entry
  * gets float32's lowest value, as transformers does, so a row with nothing to attend to spreads
- * evenly instead of producing NaN.
+ * evenly instead of producing NaN. Scores, bias and softmax are float32 even when q, k, v are
+ * float16 (as autocast and transformers' eager attention do).
  */
 public final class Attention {
     static final float MASKED = -Float.MAX_VALUE;
 
     private Attention() {}
 
-    /** q, k, v: [B, H, T, D]; bias broadcastable to [B, H, T, T]. */
+    /** q, k, v: [B, H, T, D]; bias [B, 1, T|1, T] float32. */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias);
-        NDArray probs = scores.softmax(-1);
-        // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives
-        NDArray seesSomething = bias.max(new int[] {-1}, true).gt(MASKED / 2).toType(DataType.FLOAT32, false);
-        return probs.mul(seesSomething).matMul(v);
+        NDArray scores = Cast.toFloat32(q.matMul(k.transpose(0, 1, 3, 2))).mul(scale).add(bias);
+        NDArray probs = Cast.to(scores.softmax(-1), v.getDataType());
+        // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives;
+        // applied to the [B, H, T, D] output rather than the [B, H, T, T] probabilities: nothing T x T more is kept
+        NDArray seesSomething = bias.max(new int[] {-1}, true).gt(MASKED / 2).toType(v.getDataType(), false);
+        return probs.matMul(v).mul(seesSomething);
     }
 
     /** Attention over heads [B, H, T, D], returned with the heads merged back: [B, T, H*D]. */
@@ -31,7 +37,7 @@ public final class Attention {
     }
 
     /** The softmax scale head_dim^-0.5 as a device constant (created once per layer, not per step). */
-    public static NDArray scale(ai.djl.ndarray.NDManager manager, int headDim) {
+    public static NDArray scale(NDManager manager, int headDim) {
         return manager.create((float) Math.pow(headDim, -0.5));
     }
 
@@ -41,39 +47,66 @@ public final class Attention {
         return x.reshape(s[0], s[1], heads, headDim).transpose(0, 2, 1, 3);
     }
 
-    /** [B, T] 0/1 mask -> [B, 1, 1, T] bias: padded keys are never attended to. */
-    public static NDArray paddingBias(NDArray mask) {
-        NDArray keep = mask.toType(DataType.FLOAT32, false);
-        return keep.neg().add(1f).mul(MASKED).expandDims(1).expandDims(1);
-    }
-
-    /** [B, T] mask -> [B, 1, T, T] bias for a decoder: key j visible to query i when j <= i and j is not padding. */
-    public static NDArray causalBias(NDArray mask) {
-        return bias(mask, (i, j) -> j <= i);
-    }
-
-    /** Like {@link #paddingBias} but keys farther than {@code halfWindow} from the query are masked too. */
-    public static NDArray slidingBias(NDArray mask, int halfWindow) {
-        return bias(mask, (i, j) -> Math.abs(i - j) <= halfWindow);
-    }
-
-    interface Visible {
-        boolean test(int query, int key);
-    }
-
-    /** Padding mask combined with a [T, T] pattern of which keys each query may see. */
-    private static NDArray bias(NDArray mask, Visible visible) {
-        int t = (int) mask.getShape().get(1);
-        float[] w = new float[t * t];
-        for (int i = 0; i < t; i++)
-            for (int j = 0; j < t; j++) w[i * t + j] = visible.test(i, j) ? 1f : 0f;
-        NDArray pattern = mask.getManager().create(w, new Shape(t, t));
-        NDArray keep = mask.toType(DataType.FLOAT32, false).expandDims(1).expandDims(1).mul(pattern);
-        return keep.neg().add(1f).mul(MASKED);
-    }
-
     /** [B, Hkv, T, D] -> [B, Hkv*rep, T, D]: each kv head serves rep consecutive query heads. */
     public static NDArray repeatKv(NDArray x, int rep) {
         return rep == 1 ? x : x.repeat(1, rep);
+    }
+
+    /** Which keys a query may see, besides padding. */
+    public enum Pattern {
+        ALL, CAUSAL, SLIDING;
+
+        boolean visible(int query, int key, int halfWindow) {
+            return switch (this) {
+                case ALL -> true;
+                case CAUSAL -> key <= query;
+                case SLIDING -> Math.abs(query - key) <= halfWindow;
+            };
+        }
+    }
+
+    /**
+     * Builds additive biases from a [B, T] 0/1 mask on the device. The [T, T] visibility patterns
+     * are made once per length and kept with the model, and the constants are device tensors, so a
+     * forward pass uploads nothing but its token ids and mask.
+     */
+    public static final class Biases {
+        private final NDManager manager;
+        private final NDArray one, masked;
+        private final Map<String, NDArray> patterns = new HashMap<>();
+
+        public Biases(NDManager manager) {
+            this.manager = manager;
+            this.one = keep(manager.create(1f));
+            this.masked = keep(manager.create(-MASKED));
+        }
+
+        /** [B, T] -> [B, 1, 1, T] for ALL, else [B, 1, T, T]: 0 where visible, float32's lowest elsewhere. */
+        public NDArray of(NDArray mask, Pattern pattern, int halfWindow) {
+            NDArray keep = mask.toType(DataType.FLOAT32, false).expandDims(1).expandDims(1);
+            if (pattern != Pattern.ALL) keep = keep.mul(pattern((int) mask.getShape().get(1), pattern, halfWindow));
+            return keep.sub(one).mul(masked); // (keep - 1) * MAX: 0 or -MAX
+        }
+
+        /** The pattern for length t: a [:t, :t] view of one table per kind, grown by doubling (like Rope's). */
+        private synchronized NDArray pattern(int t, Pattern pattern, int halfWindow) {
+            String key = pattern + ":" + halfWindow;
+            NDArray table = patterns.get(key);
+            if (table == null || table.getShape().get(0) < t) {
+                int len = table == null ? t : (int) Math.max(t, 2 * table.getShape().get(0));
+                float[] w = new float[len * len];
+                for (int i = 0; i < len; i++)
+                    for (int j = 0; j < len; j++) w[i * len + j] = pattern.visible(i, j, halfWindow) ? 1f : 0f;
+                if (table != null) table.close();
+                table = keep(manager.create(w, new Shape(len, len)));
+                patterns.put(key, table);
+            }
+            return table.getShape().get(0) == t ? table : table.get(new ai.djl.ndarray.index.NDIndex(":{}, :{}", t, t));
+        }
+
+        private static NDArray keep(NDArray a) {
+            NDScope.unregister(a); // lives with the model, not with the step that first needed it
+            return a;
+        }
     }
 }

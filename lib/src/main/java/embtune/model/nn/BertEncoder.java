@@ -26,11 +26,23 @@ public class BertEncoder extends Encoder {
     }
 
     @Override
-    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
-        NDArray h = embeddings.forward(inputIds);
-        NDArray bias = Attention.paddingBias(attentionMask);
-        for (Layer layer : layers.items()) h = layer.forward(h, bias);
-        return h;
+    public Masks masks(NDArray attentionMask) {
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0), null);
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds) {
+        return embeddings.forward(inputIds);
+    }
+
+    @Override
+    public int layerCount() {
+        return layers.items().size();
+    }
+
+    @Override
+    public NDArray layer(int index, NDArray h, Masks masks) {
+        return layers.items().get(index).forward(h, masks.full());
     }
 
     public static class Embeddings extends Module {

@@ -23,7 +23,7 @@ public class Embedding extends Module {
     }
 
     public NDArray forward(NDArray ids) {
-        NDArray out = ai.djl.nn.core.Embedding.embedding(ids, array(weight), SparseFormat.DENSE).head();
+        NDArray out = ai.djl.nn.core.Embedding.embedding(ids, weight(weight), SparseFormat.DENSE).head();
         if (paddingIdx == null || !training) return out;
         // positions holding the padding id pass their value on but no gradient back to the table
         NDArray isPad = ids.eq(paddingIdx).expandDims(-1).broadcast(out.getShape());

@@ -2,16 +2,23 @@ package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import embtune.model.ModelConfig;
 
 /**
  * A transformer that turns token ids and their attention mask ([B, T] each) into token
- * embeddings [B, T, hidden] — the "last_hidden_state" pooling reads from.
+ * embeddings [B, T, hidden] — the "last_hidden_state" pooling reads from:
+ * <pre>masks = masks(attention_mask); h = embed(ids); for each layer: h = layer(i, h, masks); return finish(h)</pre>
+ * The stages are public so gradient checkpointing can run and re-run them one layer at a time.
  */
 public abstract class Encoder extends Module {
     protected final ModelConfig config;
+    protected Attention.Biases biases;
+
+    /** Attention biases every layer reads: {@code full} for global layers, {@code local} for sliding ones (or null). */
+    public record Masks(NDArray full, NDArray local) {}
 
     protected Encoder(ModelConfig config) {
         this.config = config;
@@ -21,7 +28,31 @@ public abstract class Encoder extends Module {
         return config;
     }
 
-    public abstract NDArray forward(NDArray inputIds, NDArray attentionMask);
+    public abstract Masks masks(NDArray attentionMask);
+
+    /** Token ids [B, T] -> the first layer's input [B, T, hidden]. */
+    public abstract NDArray embed(NDArray inputIds);
+
+    public abstract int layerCount();
+
+    public abstract NDArray layer(int index, NDArray h, Masks masks);
+
+    /** After the last layer (a final norm, or nothing). */
+    public NDArray finish(NDArray h) {
+        return h;
+    }
+
+    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
+        Masks masks = masks(attentionMask);
+        NDArray h = embed(inputIds);
+        for (int i = 0; i < layerCount(); i++) h = layer(i, h, masks);
+        return finish(h);
+    }
+
+    @Override
+    protected void onLoad(NDManager manager) {
+        biases = new Attention.Biases(manager);
+    }
 
     /** As a DJL block: inputs (input_ids, attention_mask), output (token embeddings). */
     @Override

@@ -25,8 +25,10 @@ public class LayerNorm extends Module {
         if (bias == null) zeroBias = manager.zeros(new Shape(dim));
     }
 
+    /** Statistics in float32 whatever the input dtype (as autocast runs layer_norm), output in the input's dtype. */
     public NDArray forward(NDArray x) {
         NDArray b = bias == null ? zeroBias : array(bias);
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(dim), array(weight), b, eps).head();
+        NDArray y = ai.djl.nn.norm.LayerNorm.layerNorm(Cast.toFloat32(x), new Shape(dim), array(weight), b, eps).head();
+        return Cast.to(y, x.getDataType());
     }
 }

@@ -27,8 +27,8 @@ public class Linear extends Module {
 
     public NDArray forward(NDArray x) {
         NDArray y = bias == null
-                ? ai.djl.nn.core.Linear.linear(x, array(weight)).head()
-                : ai.djl.nn.core.Linear.linear(x, array(weight), array(bias)).head();
+                ? ai.djl.nn.core.Linear.linear(x, weight(weight)).head()
+                : ai.djl.nn.core.Linear.linear(x, weight(weight), weight(bias)).head();
         if (loraA == null) return y;
         NDArray h = loraDropout > 0 && training ? Dropout.dropout(x, loraDropout, true).head() : x;
         return y.add(loraB.forward(loraA.forward(h)).mul(scaling));

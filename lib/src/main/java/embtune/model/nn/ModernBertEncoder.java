@@ -31,14 +31,30 @@ public class ModernBertEncoder extends Encoder {
     }
 
     @Override
-    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
-        NDArray h = embNorm.forward(tokEmbeddings.forward(inputIds));
-        NDArray global = Attention.paddingBias(attentionMask);
-        NDArray sliding = null;
-        for (Layer layer : layers.items()) {
-            if (layer.sliding && sliding == null) sliding = Attention.slidingBias(attentionMask, config.slidingWindow() / 2);
-            h = layer.forward(h, layer.sliding ? sliding : global);
-        }
+    public Masks masks(NDArray attentionMask) {
+        boolean anySliding = layers.items().stream().anyMatch(l -> l.sliding);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0),
+                anySliding ? biases.of(attentionMask, Attention.Pattern.SLIDING, config.slidingWindow() / 2) : null);
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds) {
+        return embNorm.forward(tokEmbeddings.forward(inputIds));
+    }
+
+    @Override
+    public int layerCount() {
+        return layers.items().size();
+    }
+
+    @Override
+    public NDArray layer(int index, NDArray h, Masks masks) {
+        Layer layer = layers.items().get(index);
+        return layer.forward(h, layer.sliding ? masks.local() : masks.full());
+    }
+
+    @Override
+    public NDArray finish(NDArray h) {
         return finalNorm.forward(h);
     }
 

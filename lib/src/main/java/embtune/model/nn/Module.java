@@ -3,6 +3,7 @@ package embtune.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -23,6 +24,7 @@ public abstract class Module extends AbstractBlock {
     private final Map<String, Parameter> own = new LinkedHashMap<>();
     private final Map<String, Shape> shapes = new LinkedHashMap<>();
     protected boolean training;
+    protected DataType computeType = DataType.FLOAT32;
 
     protected <M extends Module> M child(String name, M module) {
         modules.put(name, module);
@@ -93,6 +95,21 @@ public abstract class Module extends AbstractBlock {
     public void train(boolean on) {
         training = on;
         modules.values().forEach(m -> m.train(on));
+    }
+
+    /** The dtype activations flow in (float16 under --precision fp16); weights stay float32. */
+    public void computeIn(DataType type) {
+        computeType = type;
+        modules.values().forEach(m -> m.computeIn(type));
+    }
+
+    public DataType computeType() {
+        return computeType;
+    }
+
+    /** A parameter as this forward pass uses it: cast to the compute dtype inside the graph. */
+    protected NDArray weight(Parameter p) {
+        return Cast.to(p.getArray(), computeType);
     }
 
     public boolean isTraining() {

@@ -25,10 +25,27 @@ public class QwenEncoder extends Encoder {
     }
 
     @Override
-    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
-        NDArray h = embedTokens.forward(inputIds);
-        NDArray bias = Attention.causalBias(attentionMask);
-        for (Layer layer : layers.items()) h = layer.forward(h, bias);
+    public Masks masks(NDArray attentionMask) {
+        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0), null);
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds) {
+        return embedTokens.forward(inputIds);
+    }
+
+    @Override
+    public int layerCount() {
+        return layers.items().size();
+    }
+
+    @Override
+    public NDArray layer(int index, NDArray h, Masks masks) {
+        return layers.items().get(index).forward(h, masks.full());
+    }
+
+    @Override
+    public NDArray finish(NDArray h) {
         return norm.forward(h);
     }
 

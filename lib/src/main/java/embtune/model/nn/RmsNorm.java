@@ -20,8 +20,10 @@ public class RmsNorm extends Module {
         epsTensor = manager.create(eps);
     }
 
+    /** In float32 whatever the input dtype (Qwen's residual stream squares past float16's range), output in the input's. */
     public NDArray forward(NDArray x) {
-        NDArray variance = x.square().mean(new int[] {-1}, true);
-        return x.div(variance.add(epsTensor).sqrt()).mul(array(weight));
+        NDArray x32 = Cast.toFloat32(x);
+        NDArray variance = x32.square().mean(new int[] {-1}, true);
+        return Cast.to(x32.div(variance.add(epsTensor).sqrt()).mul(array(weight)), x.getDataType());
     }
 }

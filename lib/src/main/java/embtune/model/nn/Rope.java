@@ -17,6 +17,7 @@ public final class Rope {
     private final double theta;
     private final NDManager manager;
     private NDArray cos, sin; // [maxLen, dim]
+    private NDArray cosHalf, sinHalf; // float16 copies for --precision fp16 (a float32 table would promote q and k)
     private int cached;
 
     public Rope(int dim, double theta, NDManager manager) {
@@ -29,9 +30,15 @@ public final class Rope {
     public NDArray apply(NDArray x) {
         int t = (int) x.getShape().get(2);
         ensure(t);
-        NDArray c = cos.get(new NDIndex(":{}", t)), s = sin.get(new NDIndex(":{}", t));
-        long half = dim / 2;
-        NDArray x1 = x.get(new NDIndex("..., :{}", half)), x2 = x.get(new NDIndex("..., {}:", half));
+        boolean half = x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16;
+        if (half && cosHalf == null) {
+            cosHalf = cos.toType(x.getDataType(), false);
+            sinHalf = sin.toType(x.getDataType(), false);
+            NDScope.unregister(cosHalf, sinHalf);
+        }
+        NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? sinHalf : sin).get(new NDIndex(":{}", t));
+        long mid = dim / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", mid)), x2 = x.get(new NDIndex("..., {}:", mid));
         NDArray rotated = x2.neg().concat(x1, -1);
         return x.mul(c).add(rotated.mul(s));
     }
@@ -51,6 +58,11 @@ public final class Rope {
         if (cos != null) {
             cos.close();
             sin.close();
+        }
+        if (cosHalf != null) {
+            cosHalf.close();
+            sinHalf.close();
+            cosHalf = sinHalf = null;
         }
         cos = manager.create(c, new Shape(len, dim));
         sin = manager.create(s, new Shape(len, dim));
