@@ -25,6 +25,7 @@ public final class AdamW {
     private final NDArray b1, oneMinusB1, b2, oneMinusB2, epsT;
     private final NDManager manager;
     private long step;
+    private NDArray applied; // float16 runs: steps actually applied, on the device (skipped ones do not count)
 
     public AdamW(Map<String, Parameter> params, NDManager manager, double beta1, double beta2, double eps, double weightDecay) {
         this.params = params;
@@ -74,6 +75,48 @@ public final class AdamW {
         }
     }
 
+    /**
+     * The float16 variant: {@code ok} is a device boolean from the loss scaler. When false the step
+     * is a no-op (gradients replaced by zeros, betas by 1, decay by 1, step size by 0) and the bias
+     * correction does not advance: the same as not stepping, decided without leaving the device.
+     */
+    public void step(double lr, NDArray ok) {
+        if (ok == null) {
+            step(lr);
+            return;
+        }
+        step++;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray okF = ok.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            if (applied == null) applied = keep(manager.create(0f));
+            applied.addi(okF);
+            NDArray one = manager.create(1f), zero = manager.create(0f);
+            NDArray t = applied.maximum(one); // a skipped first step must not divide by 1 - beta^0 = 0
+            NDArray bc1 = one.sub(b1.pow(t)), bc2Sqrt = one.sub(b2.pow(t)).sqrt();
+            NDArray decay = where(ok, manager.create((float) (1 - lr * weightDecay)), one);
+            NDArray stepSize = where(ok, bc1.pow(-1f).mul((float) lr), zero);
+            NDArray beta1 = where(ok, b1, one), keep1 = where(ok, oneMinusB1, zero);
+            NDArray beta2 = where(ok, b2, one), keep2 = where(ok, oneMinusB2, zero);
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                NDArray p = e.getValue().getArray();
+                NDArray grad = p.getGradient();
+                // an overflowed gradient holds inf/NaN: select, never multiply (the broadcast is a view, not a copy)
+                NDArray g = where(ok.broadcast(grad.getShape()), grad, zero);
+                NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
+                p.muli(decay);
+                mt.muli(beta1).addi(g.mul(keep1));
+                vt.muli(beta2).addi(g.square().mul(keep2));
+                NDArray denom = vt.sqrt().div(bc2Sqrt).add(epsT);
+                p.subi(mt.div(denom).mul(stepSize));
+            }
+        }
+    }
+
+    private static NDArray where(NDArray condition, NDArray a, NDArray b) {
+        return ai.djl.ndarray.NDArrays.where(condition, a, b);
+    }
+
     public long steps() {
         return step;
     }
@@ -83,6 +126,7 @@ public final class AdamW {
         Map<String, NDArray> s = new LinkedHashMap<>();
         m.forEach((n, a) -> s.put("exp_avg." + n, a));
         v.forEach((n, a) -> s.put("exp_avg_sq." + n, a));
+        if (applied != null) s.put("applied_steps", applied);
         return s;
     }
 
@@ -95,5 +139,7 @@ public final class AdamW {
             v.get(n).set(sv.toDevice(manager.getDevice(), false).toByteBuffer());
         }
         this.step = steps;
+        NDArray a = state.get("applied_steps");
+        if (a != null) applied = keep(manager.create(a.toFloatArray()[0]));
     }
 }

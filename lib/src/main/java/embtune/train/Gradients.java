@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Collection;
 
 /** Whole-model gradient operations: the global norm, clipping by it, and zeroing. */
@@ -16,21 +18,35 @@ public final class Gradients {
      * scalar: reading it is the caller's choice, so clipping itself never waits for the device.
      */
     public static NDArray clipGlobalNorm(Collection<Parameter> params, double maxNorm) {
+        return clipGlobalNorm(params, maxNorm, null);
+    }
+
+    /**
+     * The same for gradients of a loss multiplied by {@code lossScale} (float16 training): the
+     * norm is measured unscaled, and unscaling and clipping are one multiply per gradient. The
+     * returned norm is infinite or NaN when a gradient overflowed.
+     */
+    public static NDArray clipGlobalNorm(Collection<Parameter> params, double maxNorm, NDArray lossScale) {
         NDList norms = new NDList();
         for (Parameter p : params) norms.add(p.getArray().getGradient().norm());
         NDArray total = NDArrays.stack(norms).norm();
-        if (maxNorm > 0) {
-            NDArray coef = total.add(1e-6f).pow(-1f).mul((float) maxNorm).clip(0f, 1f);
-            for (Parameter p : params) p.getArray().getGradient().muli(coef);
-        }
+        if (lossScale != null) total = total.div(lossScale);
+        NDArray coef = null;
+        if (maxNorm > 0) coef = total.add(1e-6f).pow(-1f).mul((float) maxNorm).clip(0f, 1f);
+        if (lossScale != null) coef = coef == null ? lossScale.pow(-1f) : coef.div(lossScale);
+        if (coef != null) for (Parameter p : params) p.getArray().getGradient().muli(coef);
         return total;
     }
 
-    /** Gradients accumulate across backward passes (PyTorch semantics); clear them after each update. */
+    /**
+     * Gradients accumulate across backward passes (PyTorch semantics); clear them after each
+     * update. torch's zero_() rather than g - g, which would keep an overflowed inf/NaN forever.
+     */
     public static void zero(Collection<Parameter> params) {
         for (Parameter p : params) {
-            NDArray g = p.getArray().getGradient();
-            g.subi(g);
+            NDArray a = p.getArray();
+            if (a instanceof PtNDArray pt) JniUtils.zeroGrad(pt);
+            else a.getGradient().muli(0);
         }
     }
 }

@@ -2,51 +2,79 @@ package embtune.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import embtune.loss.EmbeddingLoss;
 import embtune.model.Embedder;
+import embtune.model.Precision;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * One optimizer step, the part of the loop worth reading slowly:
  * <pre>
- * for each micro-batch:  embed rows -> loss / accum -> backward   (gradients add up)
- * norm = clip_global_norm(grads, max_grad_norm)
- * adamw.step(lr);  zero grads
+ * for each micro-batch:  embed rows -> loss * scale / accum -> backward   (gradients add up)
+ * norm = clip_global_norm(grads / scale, max_grad_norm)
+ * ok = isfinite(norm)            (fp16 only: the loss scaler skips overflowed steps)
+ * adamw.step(lr, ok);  zero grads
  * </pre>
- * Returns the mean loss and the pre-clip gradient norm as device scalars: nothing here waits for
- * the device; the caller reads them when it logs.
+ * Embedding runs one of three ways: one pass with a graph (default); GradCache chunks
+ * ({@code mini_batch_size}); or layer checkpointing ({@code gradient_checkpointing}), alone or
+ * inside GradCache's chunks. Returns the mean loss and the pre-clip gradient norm as device
+ * scalars: nothing here waits for the device; the caller reads them when it logs.
  */
 public final class TrainStep implements AutoCloseable {
+    /** How a step runs; the defaults are the plain fp32 step. */
+    public record Settings(double maxGradNorm, Integer miniBatchSize, boolean gradientCheckpointing, Precision precision,
+                           double initialLossScale) {
+        public static Settings of(double maxGradNorm) {
+            return new Settings(maxGradNorm, null, false, Precision.FP32, 65536.0);
+        }
+
+        public Settings miniBatchSize(Integer n) { return new Settings(maxGradNorm, n, gradientCheckpointing, precision, initialLossScale); }
+        public Settings gradientCheckpointing(boolean on) { return new Settings(maxGradNorm, miniBatchSize, on, precision, initialLossScale); }
+        public Settings precision(Precision p) { return new Settings(maxGradNorm, miniBatchSize, gradientCheckpointing, p, initialLossScale); }
+        /** fp16: the loss scale to start from (torch's GradScaler init_scale, 2^16). */
+        public Settings initialLossScale(double s) { return new Settings(maxGradNorm, miniBatchSize, gradientCheckpointing, precision, s); }
+    }
+
     private final Embedder model;
     private final EmbeddingLoss loss;
     private final Map<String, Parameter> trainable;
     private final AdamW optimizer;
-    private final double maxGradNorm;
-    private final Integer miniBatchSize;
+    private final Settings settings;
     private final NDManager manager;
+    private final LossScaler scaler; // fp16 only
+    private final LayerCheckpointing checkpointing;
 
     public record Result(NDArray loss, NDArray gradNorm) {}
 
     public TrainStep(Embedder model, EmbeddingLoss loss, Map<String, Parameter> trainable, AdamW optimizer, double maxGradNorm) {
-        this(model, loss, trainable, optimizer, maxGradNorm, null);
+        this(model, loss, trainable, optimizer, Settings.of(maxGradNorm));
     }
 
     /** @param miniBatchSize embed in chunks of this many texts (GradCache), or null for one pass */
     public TrainStep(Embedder model, EmbeddingLoss loss, Map<String, Parameter> trainable, AdamW optimizer, double maxGradNorm,
                      Integer miniBatchSize) {
+        this(model, loss, trainable, optimizer, Settings.of(maxGradNorm).miniBatchSize(miniBatchSize));
+    }
+
+    public TrainStep(Embedder model, EmbeddingLoss loss, Map<String, Parameter> trainable, AdamW optimizer, Settings settings) {
         this.model = model;
-        this.miniBatchSize = miniBatchSize;
         this.loss = loss;
         this.trainable = trainable;
         this.optimizer = optimizer;
-        this.maxGradNorm = maxGradNorm;
+        this.settings = settings;
         this.manager = model.manager().newSubManager();
+        this.scaler = settings.precision() == Precision.FP16 ? new LossScaler(manager, settings.initialLossScale(), 2.0, 0.5, 2000) : null;
+        this.checkpointing = settings.gradientCheckpointing() ? new LayerCheckpointing(model) : null;
+        model.precision(settings.precision());
         trainable.values().forEach(p -> p.getArray().setRequiresGradient(true));
     }
 
@@ -54,11 +82,13 @@ public final class TrainStep implements AutoCloseable {
     public Result run(List<StepBatch> microBatches, double lr, NDManager out) {
         model.encoder().train(true);
         NDArray total = null;
-        NDArray accum = manager.create((float) microBatches.size()); // closed at the end of the step
+        NDArray weight = manager.create(1f / microBatches.size()); // each micro-batch's share; closed with the step
+        NDArray backwardWeight = scaler == null ? weight : weight.mul(scaler.scale());
         for (StepBatch mb : microBatches) {
             try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
                 scope.suppressNotUsedWarning();
-                NDArray l = miniBatchSize == null ? backward(mb, accum, step) : cachedBackward(mb, accum, step);
+                boolean chunked = settings.miniBatchSize() != null || checkpointing != null;
+                NDArray l = chunked ? chunkedBackward(mb, backwardWeight, step) : backward(mb, backwardWeight, step);
                 NDArray previous = total;
                 total = previous == null ? l.stopGradient() : previous.add(l.stopGradient());
                 NDScope.unregister(total);
@@ -66,69 +96,89 @@ public final class TrainStep implements AutoCloseable {
                 if (previous != null) previous.close();
             }
         }
-        NDArray meanLoss = total.div(accum);
+        NDArray meanLoss = total.mul(weight);
         NDArray norm;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            norm = Gradients.clipGlobalNorm(trainable.values(), maxGradNorm);
+            norm = Gradients.clipGlobalNorm(trainable.values(), settings.maxGradNorm(), scaler == null ? null : scaler.scale());
             NDScope.unregister(norm);
-            optimizer.step(lr);
+            NDArray ok = scaler == null ? null : scaler.update(norm);
+            optimizer.step(lr, ok);
             Gradients.zero(trainable.values());
         }
         meanLoss.attach(out);
         norm.attach(out);
         total.close();
-        accum.close();
+        if (backwardWeight != weight) backwardWeight.close();
+        weight.close();
         model.encoder().train(false);
         return new Result(meanLoss, norm);
     }
 
     /** Embed all rows with a graph, loss, backward: the plain way. */
-    private NDArray backward(StepBatch mb, NDArray accum, NDManager step) {
+    private NDArray backward(StepBatch mb, NDArray backwardWeight, NDManager step) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray emb = model.forward(model.tokenizer().encode(mb.texts()), step);
             NDArray l = loss.compute(emb, mb.layout());
-            gc.backward(l.div(accum));
+            gc.backward(l.mul(backwardWeight));
             return l;
         }
     }
 
     /**
-     * GradCache (as sentence-transformers' CachedMultipleNegativesRankingLoss): 1. embed the rows
-     * in chunks without a graph; 2. loss on those detached embeddings, backward to them only,
-     * giving dL/dE; 3. re-embed each chunk with a graph and backpropagate its slice of dL/dE.
-     * Same gradients as one pass; activations of one chunk at a time. Dropout draws repeat
-     * between passes 1 and 3 because each chunk reseeds the engine the same way.
+     * GradCache (as sentence-transformers' CachedMultipleNegativesRankingLoss) and layer
+     * checkpointing share one shape: 1. embed the rows in chunks without a graph; 2. loss on
+     * those detached embeddings, backward to them only, giving dL/dE; 3. per chunk, backpropagate
+     * its slice of dL/dE — by re-embedding it with a graph, or layer by layer from the inputs
+     * step 1 kept. Same gradients as one pass. Dropout draws repeat between passes because each
+     * chunk (and layer) reseeds the engine the same way.
      */
-    private NDArray cachedBackward(StepBatch mb, NDArray accum, NDManager step) {
+    private NDArray chunkedBackward(StepBatch mb, NDArray backwardWeight, NDManager step) {
         List<String> texts = mb.texts();
-        int n = texts.size(), chunk = miniBatchSize;
+        int n = texts.size(), chunk = settings.miniBatchSize() != null ? settings.miniBatchSize() : n;
         int seed = (int) (optimizer.steps() * 7919);
         NDList parts = new NDList();
+        List<LayerCheckpointing.Forward> kept = new ArrayList<>();
         for (int start = 0; start < n; start += chunk) {
             Engine.getInstance().setRandomSeed(seed + start);
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray e = model.forward(model.tokenizer().encode(texts.subList(start, Math.min(n, start + chunk))), step);
+                var batch = model.tokenizer().encode(texts.subList(start, Math.min(n, start + chunk)));
+                NDArray e;
+                if (checkpointing != null) {
+                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), seed + start * 1000);
+                    f.layerInputs().forEach(NDScope::unregister);
+                    NDScope.unregister(f.ids(), f.mask(), f.masks().full());
+                    if (f.masks().local() != null) NDScope.unregister(f.masks().local());
+                    kept.add(f);
+                    e = f.embeddings();
+                } else {
+                    e = model.forward(batch, step);
+                }
                 NDScope.unregister(e);
                 parts.add(e);
             }
         }
-        NDArray cached = ai.djl.ndarray.NDArrays.concat(parts);
+        NDArray cached = NDArrays.concat(parts);
         cached.setRequiresGradient(true);
         NDArray l;
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             l = loss.compute(cached, mb.layout());
-            gc.backward(l.div(accum));
+            gc.backward(l.mul(backwardWeight));
         }
         NDArray grad = cached.getGradient();
-        for (int start = 0; start < n; start += chunk) {
+        for (int start = 0, c = 0; start < n; start += chunk, c++) {
             int end = Math.min(n, start + chunk);
+            NDArray slice = grad.get(new NDIndex("{}:{}", start, end));
+            if (checkpointing != null) {
+                checkpointing.backward(kept.get(c), slice, seed + start * 1000);
+                continue;
+            }
             Engine.getInstance().setRandomSeed(seed + start);
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
                 NDArray e = model.forward(model.tokenizer().encode(texts.subList(start, end)), step);
-                gc.backward(e.mul(grad.get(new ai.djl.ndarray.index.NDIndex("{}:{}", start, end))).sum());
+                LayerCheckpointing.backward(e, slice);
             }
         }
         parts.close();
@@ -139,8 +189,18 @@ public final class TrainStep implements AutoCloseable {
         return optimizer;
     }
 
+    /** The fp16 loss scaler, or null. */
+    public LossScaler scaler() {
+        return scaler;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
     @Override
     public void close() {
+        if (scaler != null) scaler.close();
         manager.close();
     }
 }

@@ -45,8 +45,22 @@ public abstract class Encoder extends Module {
     public NDArray forward(NDArray inputIds, NDArray attentionMask) {
         Masks masks = masks(attentionMask);
         NDArray h = embed(inputIds);
-        for (int i = 0; i < layerCount(); i++) h = layer(i, h, masks);
+        for (int i = 0; i < layerCount(); i++) h = scoped(i, h, masks);
         return finish(h);
+    }
+
+    /**
+     * One layer inside its own scope: the Java handles of its intermediates close as soon as it
+     * returns, so only what autograd saved for the backward pass stays on the device (DJL frees
+     * native memory on close, not when the Java object becomes unreachable).
+     */
+    public NDArray scoped(int index, NDArray h, Masks masks) {
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray out = layer(index, h, masks);
+            ai.djl.ndarray.NDScope.unregister(out);
+            return out;
+        }
     }
 
     @Override

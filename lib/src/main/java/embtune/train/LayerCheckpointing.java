@@ -1,0 +1,95 @@
+package embtune.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import embtune.model.Embedder;
+import embtune.model.nn.Encoder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gradient checkpointing, one transformer layer per segment. The forward pass runs without a
+ * graph and keeps only each layer's input [B, T, hidden]; the backward pass walks the layers from
+ * the top, re-running one layer with a graph and backpropagating the gradient that arrived at its
+ * output:
+ * <pre>
+ * forward:   h0 = embed(ids); h(i+1) = layer_i(h_i)            (no graph; keep h_i)
+ * top:       e = pool(finish(h_L)) -> loss, dL/dh_L            (graph of the head only)
+ * layer i:   dL/dh_i = backward(layer_i(h_i requires grad), dL/dh(i+1))
+ * bottom:    backward(embed(ids), dL/dh_0)                     (embedding tables' gradients)
+ * </pre>
+ * Memory: L+1 layer inputs plus one layer's activations, instead of every layer's activations;
+ * cost: one more forward pass. Dropout draws repeat between the two passes because each layer
+ * reseeds the engine the same way both times.
+ */
+public final class LayerCheckpointing {
+    private final Embedder model;
+
+    public LayerCheckpointing(Embedder model) {
+        this.model = model;
+    }
+
+    /** The no-graph forward: pooled embeddings plus what {@link #backward} needs. */
+    public record Forward(NDArray embeddings, List<NDArray> layerInputs, Encoder.Masks masks, NDArray ids, NDArray mask) {}
+
+    public Forward forward(NDList inputs, int seed) {
+        Encoder enc = model.encoder();
+        NDArray ids = inputs.get(0), mask = inputs.get(1);
+        Encoder.Masks masks = enc.masks(mask);
+        List<NDArray> hs = new ArrayList<>();
+        NDArray h = enc.embed(ids);
+        for (int i = 0; i < enc.layerCount(); i++) {
+            hs.add(h);
+            Engine.getInstance().setRandomSeed(seed + i);
+            h = enc.scoped(i, h, masks); // nothing of the layer but its output survives
+        }
+        hs.add(h);
+        return new Forward(model.pool(enc.finish(h), mask), hs, masks, ids, mask);
+    }
+
+    /** Backpropagates dL/d(embeddings) through the head, each layer from the top, then the embeddings. */
+    public void backward(Forward f, NDArray embeddingGrad, int seed) {
+        Encoder enc = model.encoder();
+        int layers = enc.layerCount();
+        NDArray grad = segment(f.layerInputs().get(layers), x -> model.pool(enc.finish(x), f.mask()), embeddingGrad);
+        for (int i = layers - 1; i >= 0; i--) {
+            final int index = i;
+            Engine.getInstance().setRandomSeed(seed + i);
+            NDArray next = segment(f.layerInputs().get(i), x -> enc.layer(index, x, f.masks()), grad);
+            grad.close();
+            f.layerInputs().get(i + 1).close();
+            grad = next;
+        }
+        try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            scope.suppressNotUsedWarning();
+            backward(enc.embed(f.ids()), grad);
+        }
+        grad.close();
+    }
+
+    /** Re-runs one segment on a leaf copy of its input and returns the gradient at that input. */
+    private static NDArray segment(NDArray input, java.util.function.UnaryOperator<NDArray> fn, NDArray outGrad) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray x = input.stopGradient();
+            x.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                backward(fn.apply(x), outGrad);
+            }
+            NDArray g = x.getGradient().duplicate(); // outlives the leaf it belongs to
+            NDScope.unregister(g);
+            return g;
+        }
+    }
+
+    /** backward(out, grad): torch's out.backward(gradient), which DJL's collector does not expose. */
+    static void backward(NDArray out, NDArray grad) {
+        NDArray g = grad.getDataType() == out.getDataType() ? grad : grad.toType(out.getDataType(), false);
+        JniUtils.backward((PtNDArray) out, (PtNDArray) g, false, false);
+    }
+}
