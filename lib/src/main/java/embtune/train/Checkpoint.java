@@ -38,9 +38,16 @@ public final class Checkpoint {
     }
 
     public static void save(Path dir, Content content, AdamW optimizer, ObjectNode state) {
+        save(dir, content, optimizer, null, state);
+    }
+
+    /** With an fp16 run's loss scaler, whose scale and counters go into optimizer.safetensors too. */
+    public static void save(Path dir, Content content, AdamW optimizer, LossScaler scaler, ObjectNode state) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>(optimizer.state());
+        if (scaler != null) tensors.putAll(scaler.state());
         AtomicDir.write(dir, true, tmp -> {
             content.writeInto(tmp);
-            SafetensorsWriter.write(tmp.resolve(OPTIMIZER), optimizer.state(), Map.of("step", String.valueOf(optimizer.steps())));
+            SafetensorsWriter.write(tmp.resolve(OPTIMIZER), tensors, Map.of("step", String.valueOf(optimizer.steps())));
             Files.writeString(tmp.resolve(STATE), TrainConfig.JSON.writeValueAsString(state));
         });
     }
@@ -62,6 +69,16 @@ public final class Checkpoint {
         try (NDManager tmp = manager.newSubManager()) {
             for (String name : st.tensors().keySet()) state.put(name, st.load(name, tmp));
             optimizer.load(state, Long.parseLong(st.metadata().getOrDefault("step", "0")));
+        }
+    }
+
+    /** Restores an fp16 run's loss scale; a checkpoint without one leaves the scaler as it is. */
+    public static void loadScaler(Path dir, LossScaler scaler, NDManager manager) {
+        Safetensors st = Safetensors.open(dir.resolve(OPTIMIZER));
+        Map<String, NDArray> state = new LinkedHashMap<>();
+        try (NDManager tmp = manager.newSubManager()) {
+            for (String name : st.tensors().keySet()) if (name.startsWith("scaler.")) state.put(name, st.load(name, tmp));
+            scaler.load(state);
         }
     }
 }

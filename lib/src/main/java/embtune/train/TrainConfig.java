@@ -103,6 +103,10 @@ public class TrainConfig {
     public Boolean infonceIncludeDd = null;
     @Help("cached loss (GradCache): embed in chunks of this many texts, so memory does not grow with the batch")
     public Integer miniBatchSize = null;
+    @Help("auto (tf32 on a GPU, fp32 on the CPU), fp32, tf32, or fp16 (float32 master weights, dynamic loss scaling)")
+    public String precision = "auto";
+    @Help("recompute each layer during backward: activations of one layer instead of all, for one more forward pass")
+    public boolean gradientCheckpointing = false;
     @Help("Matryoshka dims: 32,64,128 or {\"32\": 1.0, \"64\": 0.5}")
     public String mrlDims = null;
 

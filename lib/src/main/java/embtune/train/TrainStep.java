@@ -52,6 +52,7 @@ public final class TrainStep implements AutoCloseable {
     private final NDManager manager;
     private final LossScaler scaler; // fp16 only
     private final LayerCheckpointing checkpointing;
+    private final Precision previousPrecision;
 
     public record Result(NDArray loss, NDArray gradNorm) {}
 
@@ -74,6 +75,7 @@ public final class TrainStep implements AutoCloseable {
         this.manager = model.manager().newSubManager();
         this.scaler = settings.precision() == Precision.FP16 ? new LossScaler(manager, settings.initialLossScale(), 2.0, 0.5, 2000) : null;
         this.checkpointing = settings.gradientCheckpointing() ? new LayerCheckpointing(model) : null;
+        this.previousPrecision = model.precision();
         model.precision(settings.precision());
         trainable.values().forEach(p -> p.getArray().setRequiresGradient(true));
     }
@@ -202,5 +204,6 @@ public final class TrainStep implements AutoCloseable {
     public void close() {
         if (scaler != null) scaler.close();
         manager.close();
+        model.precision(previousPrecision); // the trained model embeds as it did before training
     }
 }

@@ -17,6 +17,7 @@ import embtune.lora.Adapter;
 import embtune.lora.Lora;
 import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
+import embtune.model.Precision;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -162,16 +163,25 @@ public final class Trainer {
             folder = RunFolder.create(Path.of(config.outputDir));
         }
         folder.writeArgs(config);
+        Precision precision = Precision.parse(config.precision, model.device());
+        String envProblem = precision.environmentProblem(model.device());
+        if (envProblem != null) out.println("warning: " + envProblem);
+        TrainStep.Settings settings = TrainStep.Settings.of(config.maxGradNorm).miniBatchSize(config.miniBatchSize)
+                .gradientCheckpointing(config.gradientCheckpointing).precision(precision);
         boolean isTerminal = terminal != null ? terminal : System.console() != null;
         Progress progress = new Progress(out, isTerminal, total, start);
-        out.printf("embtune: %s%n  data %s (%,d rows) -> %,d steps of %d x %d, loss %s%n  run folder %s%n",
-                model, train.name(), train.size(), total, bs, accum, loss, folder.dir());
+        out.printf("embtune: %s%n  data %s (%,d rows) -> %,d steps of %d x %d, loss %s%n  precision %s%s%n  run folder %s%n",
+                model, train.name(), train.size(), total, bs, accum, loss, precision.effective(model.device()),
+                config.gradientCheckpointing ? ", gradient checkpointing" : "", folder.dir());
 
         // ---- the loop -------------------------------------------------------------------------
         Path last = null;
         boolean interrupted = false;
         double pendingLoss = Double.NaN;
-        try (TrainStep trainStep = new TrainStep(model, loss, trainable, adam, config.maxGradNorm, config.miniBatchSize)) {
+        try (TrainStep trainStep = new TrainStep(model, loss, trainable, adam, settings)) {
+            LossScaler scaler = trainStep.scaler();
+            if (scaler != null && config.resumeFromCheckpoint != null)
+                Checkpoint.loadScaler(Path.of(config.resumeFromCheckpoint).toAbsolutePath(), scaler, model.manager());
             NDManager window = model.manager().newSubManager();
             List<NDArray> losses = new ArrayList<>();
             NDArray gradNorm = null;
@@ -190,20 +200,36 @@ public final class Trainer {
                 boolean lastStep = done == total;
                 if (done % config.loggingSteps == 0 || lastStep || done % config.saveSteps == 0) {
                     double mean = 0;
-                    for (NDArray l : losses) mean += l.getFloat();
-                    mean /= losses.size();
+                    int counted = 0;
+                    for (NDArray l : losses) {
+                        float v = l.getFloat();
+                        if (scaler != null && !Float.isFinite(v)) continue; // fp16: an overflowed step was skipped, not learned from
+                        mean += v;
+                        counted++;
+                    }
+                    mean = counted == 0 ? Double.NaN : mean / counted;
                     double norm = gradNorm.getFloat();
                     window.close();
                     window = model.manager().newSubManager();
                     losses.clear();
-                    if (!Double.isFinite(mean) || !Double.isFinite(norm))
+                    if (scaler != null) {
+                        float scale = scaler.currentScale();
+                        if (scale < 1e-4f)
+                            throw new TrainingError("fp16: gradients overflow even at loss scale " + scale + " (step " + done
+                                    + "), so the forward pass itself overflows float16; use --precision tf32 or fp32. The last good checkpoint is "
+                                    + (last == null ? "none" : last) + " and was left as it was");
+                    } else if (!Double.isFinite(mean) || !Double.isFinite(norm))
                         throw new TrainingError("loss is " + mean + " (grad norm " + norm + ") at step " + done + "; stopped. The last good checkpoint is "
                                 + (last == null ? "none (lower the learning rate?)" : last) + " and was left as it was");
                     pendingLoss = mean;
                     Map<String, Object> e = event(done, batches.epochAt(done));
                     e.put("loss", mean);
-                    e.put("grad_norm", norm);
+                    e.put("grad_norm", Double.isFinite(norm) ? norm : null); // null: an fp16 step skipped on overflow
                     e.put("learning_rate", lr);
+                    if (scaler != null) {
+                        e.put("loss_scale", (double) scaler.currentScale());
+                        e.put("skipped_steps", scaler.skipped());
+                    }
                     e.put("it_per_s", progress.itPerSec(done));
                     e.put("elapsed_s", progress.elapsed());
                     history.add(e);
@@ -228,14 +254,14 @@ public final class Trainer {
                     }
                 }
                 if (done % config.saveSteps == 0 || lastStep) {
-                    last = save(folder, content, done, adam, history, best, bestCkpt, batches);
+                    last = save(folder, content, done, adam, scaler, history, best, bestCkpt, batches);
                 }
             }
             window.close();
             if (interrupted && start < total) {
                 int done = (int) adam.steps();
                 if (done > 0 && (last == null || RunFolder.stepOf(last) != done)) {
-                    last = save(folder, content, done, adam, history, best, bestCkpt, batches);
+                    last = save(folder, content, done, adam, scaler, history, best, bestCkpt, batches);
                     progress.line("interrupted: saved " + last);
                 }
             }
@@ -304,7 +330,8 @@ public final class Trainer {
         return m;
     }
 
-    private Path save(RunFolder folder, Checkpoint.Content content, int step, AdamW adam, List<Map<String, Object>> history, Double best, Path bestCkpt,
+    private Path save(RunFolder folder, Checkpoint.Content content, int step, AdamW adam, LossScaler scaler,
+                      List<Map<String, Object>> history, Double best, Path bestCkpt,
                       Batches batches) {
         ObjectNode state = TrainConfig.JSON.createObjectNode();
         state.put("global_step", step);
@@ -314,7 +341,7 @@ public final class Trainer {
         state.put("rng", "every random draw is derived from (seed, step); nothing else to restore");
         state.set("log_history", TrainConfig.JSON.valueToTree(history));
         Path dir = folder.checkpoint(step);
-        Checkpoint.save(dir, content, adam, state);
+        Checkpoint.save(dir, content, adam, scaler, state);
         rotate(folder, bestCkpt);
         return dir;
     }

@@ -102,6 +102,19 @@ class Fp16Test {
         }
     }
 
+    @Test
+    void theScalerStateSurvivesACheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); LossScaler a = LossScaler.dynamic(m); LossScaler b = LossScaler.dynamic(m)) {
+            for (int i = 0; i < 3; i++) a.update(m.create(Float.NaN));   // three overflows: scale 2^13, 3 skipped
+            for (int i = 0; i < 5; i++) a.update(m.create(1f));          // five clean steps: tracker 5
+            embtune.model.SafetensorsWriter.write(dir.resolve(Checkpoint.OPTIMIZER), a.state(), Map.of("step", "8"));
+            Checkpoint.loadScaler(dir, b, m);
+            assertEquals(8192f, b.currentScale());
+            assertEquals(3, b.skipped());
+            assertEquals(5f, b.state().get("scaler.growth_tracker").getFloat());
+        }
+    }
+
     /** Leaves exactly {@code g} in w's gradient, by backpropagating sum(w * g). */
     static void setGradient(NDArray w, float[] g) {
         Gradients.zero(List.of(wrap(w)));

@@ -73,6 +73,34 @@ class TrainerTest {
     }
 
     @Test
+    void fp16WithCheckpointingLogsTheScaleAndResumesIt() {
+        Run first;
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = trainer(m);
+            t.config().precision = "fp16";
+            t.config().gradientCheckpointing = true;
+            t.onLog(e -> { if (((Number) e.get("step")).intValue() == 3) t.requestStop(); });
+            first = t.fit(data());
+            assertEquals(embtune.model.Precision.FP32, m.precision(), "after training the model embeds in fp32 again");
+        }
+        Map<String, Object> e3 = first.history().get(first.history().size() - 1);
+        assertTrue(e3.containsKey("loss_scale") && e3.containsKey("skipped_steps"), "fp16 events log the scaler: " + e3);
+        double scale = ((Number) e3.get("loss_scale")).doubleValue();
+        long skipped = ((Number) e3.get("skipped_steps")).longValue();
+        assertEquals(65536.0 / Math.pow(2, skipped), scale, 1e-6);
+        var st = embtune.model.Safetensors.open(first.lastCheckpoint().resolve(Checkpoint.OPTIMIZER));
+        assertTrue(st.tensors().containsKey("scaler.scale") && st.tensors().containsKey("applied_steps"), st.tensors().keySet().toString());
+        try (Embedder m = Embedder.load(first.lastCheckpoint())) {
+            Trainer t = trainer(m);
+            t.config().precision = "fp16";
+            t.config().resumeFromCheckpoint = first.lastCheckpoint().toString();
+            Run resumed = t.fit(data());
+            Map<String, Object> e6 = resumed.history().stream().filter(e -> ((Number) e.get("step")).intValue() == 6).findFirst().orElseThrow();
+            assertTrue(Double.isFinite(((Number) e6.get("loss")).doubleValue()) && e6.containsKey("loss_scale"), e6.toString());
+        }
+    }
+
+    @Test
     void runFolderHoldsArgsLogAndLoadableCheckpoints() throws Exception {
         Run run;
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
