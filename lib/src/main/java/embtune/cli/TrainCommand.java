@@ -31,6 +31,7 @@ public final class TrainCommand {
     }
 
     static Run run(TrainConfig config) {
+        restartForPrecision(config.precision, config.device);
         LoadOptions opts = LoadOptions.defaults().skipInvalid(config.skipInvalid).seed(config.dataSeed)
                 .columns(config.columns == null ? null : Columns.parse(config.columns));
         if (config.dataset.isEmpty()) {
@@ -49,6 +50,19 @@ public final class TrainCommand {
             System.out.println(run);
             return run;
         }
+    }
+
+    /**
+     * TF32 (the GPU default) needs TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1 in the process environment
+     * before libtorch's first matmul; exact fp32 needs it unset. When the environment disagrees
+     * with the chosen precision, run this command again with it fixed (once).
+     */
+    static void restartForPrecision(String precision, String device) {
+        var d = embtune.model.Devices.pick(device);
+        var fix = embtune.model.Precision.parse(precision, d).environmentFix(d);
+        if (fix.isEmpty() || Relaunch.isChild()) return;
+        System.err.println("embtune: restarting with " + fix + " so libtorch's matmuls run in the chosen precision");
+        Relaunch.withEnvironment(fix);
     }
 
     private static Dataset load(List<String> specs, LoadOptions opts) {

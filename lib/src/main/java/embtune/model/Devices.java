@@ -8,6 +8,7 @@ public final class Devices {
     private Devices() {}
 
     public static Device pick(String name) {
+        NativeLibrary.start(); // before anything else touches the engine: which libtorch (CPU jar or CUDA) loads
         if (name == null || name.isBlank() || name.equals("auto")) return Engine.getInstance().defaultDevice();
         Device d;
         try {

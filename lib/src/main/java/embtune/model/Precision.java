@@ -69,6 +69,16 @@ public enum Precision {
         return null;
     }
 
+    /**
+     * The environment change that would serve this precision ({@value #TF32_ENV} set to 1, or
+     * removed: a null value), or an empty map when the process is right as it is.
+     */
+    public java.util.Map<String, String> environmentFix(Device device) {
+        java.util.Map<String, String> fix = new java.util.HashMap<>();
+        if (environmentProblem(device) != null) fix.put(TF32_ENV, this == TF32 ? "1" : null);
+        return fix;
+    }
+
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }

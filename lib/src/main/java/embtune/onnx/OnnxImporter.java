@@ -32,6 +32,7 @@ public final class OnnxImporter {
         ObjectNode config = bertConfig(weights, spec);
         AtomicDir.write(out, true, tmp -> {
             JSON.writeValue(tmp.resolve("config.json").toFile(), config);
+            embtune.model.NativeLibrary.start();
             try (NDManager m = NDManager.newBaseManager()) {
                 Map<String, NDArray> arrays = new LinkedHashMap<>();
                 weights.forEach((n, t) -> arrays.put(n, m.create(t.values(), new Shape(t.dims()))));

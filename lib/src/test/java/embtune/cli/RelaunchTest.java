@@ -1,0 +1,22 @@
+package embtune.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The TF32 restart: the same command line again, with the environment changed, and the child's exit status. */
+class RelaunchTest {
+    @Test
+    void restartsTheSameCommandWithTheNewEnvironment() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), RelaunchProbe.class.getName(), "a b", "c")
+                .redirectErrorStream(true);
+        pb.environment().remove("PROBE");
+        pb.environment().remove(Relaunch.MARKER);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        assertEquals(3, p.waitFor(), out);
+        assertEquals("PROBE=yes child=true args=a b,c", out);
+    }
+}
