@@ -49,6 +49,7 @@ public final class Embedder implements AutoCloseable {
     private final int batchSize;
     private final String queryPrompt;
     private Precision precision = Precision.FP32;
+    private java.util.function.Function<List<String>, TextTokenizer.Batch> tokenize; // set for random-weight models only
 
     private Embedder(ModelDir dir, NDManager manager, Encoder encoder, TextTokenizer tokenizer, Pooling pooling,
                      int batchSize, String queryPrompt) {
@@ -88,6 +89,33 @@ public final class Embedder implements AutoCloseable {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * A model of the given shape with random weights (seeded) and no tokenizer: each text becomes
+     * {@code tokens} random token ids. For benchmarks of real model sizes without downloading them.
+     */
+    public static Embedder random(ModelConfig config, Pooling pooling, String device, long seed, int tokens) {
+        NDManager manager = NDManager.newBaseManager(Devices.pick(device));
+        Encoder encoder = Encoder.create(config);
+        embtune.model.nn.RandomInit.apply(encoder, manager, seed); // also creates the layers' constants
+        Embedder e = new Embedder(null, manager, encoder, null, pooling, 32, "");
+        e.tokenize = texts -> {
+            java.util.Random r = new java.util.Random(seed ^ texts.hashCode());
+            long[][] ids = new long[texts.size()][tokens], mask = new long[texts.size()][tokens];
+            for (int i = 0; i < ids.length; i++)
+                for (int t = 0; t < tokens; t++) {
+                    ids[i][t] = 1000 + r.nextInt(Math.max(1, config.vocabSize() - 1000));
+                    mask[i][t] = 1;
+                }
+            return new TextTokenizer.Batch(ids, mask);
+        };
+        return e;
+    }
+
+    /** Token ids and attention mask for a batch of texts (the tokenizer's, padded to the longest). */
+    public TextTokenizer.Batch encode(List<String> texts) {
+        return tokenize != null ? tokenize.apply(texts) : tokenizer.encode(texts);
     }
 
     /** Fills every encoder parameter from the checkpoint, checking names and shapes. */
@@ -142,7 +170,7 @@ public final class Embedder implements AutoCloseable {
     private float[][] embedBatch(List<String> texts) {
         try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
             scope.suppressNotUsedWarning();
-            NDArray e = forward(tokenizer.encode(texts), step);
+            NDArray e = forward(encode(texts), step);
             return rows(e.toFloatArray(), texts.size());
         }
     }
@@ -226,7 +254,7 @@ public final class Embedder implements AutoCloseable {
 
     @Override
     public void close() {
-        tokenizer.close();
+        if (tokenizer != null) tokenizer.close();
         manager.close();
     }
 
@@ -235,6 +263,7 @@ public final class Embedder implements AutoCloseable {
         long params = 0;
         for (Shape s : encoder.parameterShapes().values()) params += s.size();
         return String.format("Embedder %s: %s, %,d parameters, %d-d, pooling %s, max %d tokens, %s",
-                dir.path().getFileName(), encoder.config(), params, dimension(), pooling, tokenizer.maxLength(), device());
+                dir == null ? "(random weights)" : dir.path().getFileName(), encoder.config(), params, dimension(), pooling,
+                tokenizer == null ? 0 : tokenizer.maxLength(), device());
     }
 }

@@ -120,7 +120,7 @@ public final class TrainStep implements AutoCloseable {
     /** Embed all rows with a graph, loss, backward: the plain way. */
     private NDArray backward(StepBatch mb, NDArray backwardWeight, NDManager step) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray emb = model.forward(model.tokenizer().encode(mb.texts()), step);
+            NDArray emb = model.forward(model.encode(mb.texts()), step);
             NDArray l = loss.compute(emb, mb.layout());
             gc.backward(l.mul(backwardWeight));
             return l;
@@ -145,7 +145,7 @@ public final class TrainStep implements AutoCloseable {
             Engine.getInstance().setRandomSeed(seed + start);
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                var batch = model.tokenizer().encode(texts.subList(start, Math.min(n, start + chunk)));
+                var batch = model.encode(texts.subList(start, Math.min(n, start + chunk)));
                 NDArray e;
                 if (checkpointing != null) {
                     LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), seed + start * 1000);
@@ -179,7 +179,7 @@ public final class TrainStep implements AutoCloseable {
             Engine.getInstance().setRandomSeed(seed + start);
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
-                NDArray e = model.forward(model.tokenizer().encode(texts.subList(start, end)), step);
+                NDArray e = model.forward(model.encode(texts.subList(start, end)), step);
                 LayerCheckpointing.backward(e, slice);
             }
         }

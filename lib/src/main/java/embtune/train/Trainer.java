@@ -321,7 +321,7 @@ public final class Trainer {
             StepBatch b = StepBatch.of(rec, loss.wantsPairs());
             try (NDScope scope = new NDScope(); NDManager step = model.manager().newSubManager()) {
                 scope.suppressNotUsedWarning();
-                sum += loss.compute(model.forward(model.tokenizer().encode(b.texts()), step), b.layout()).getFloat() * rec.size();
+                sum += loss.compute(model.forward(model.encode(b.texts()), step), b.layout()).getFloat() * rec.size();
                 n += rec.size();
             }
         }

@@ -1,0 +1,62 @@
+package embtune.bench;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import embtune.model.Precision;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The GPU benchmark's four workloads run end to end on the CPU with shrunk models (shapes only), two steps each. */
+class TrainBenchTest {
+    static final TrainBench.Options TINY = new TrainBench.Options("cpu", 2, 1, true, false);
+
+    @Test
+    void everyWorkloadRunsInEveryCpuPrecision() {
+        for (TrainBench.Workload w : TrainBench.WORKLOADS)
+            for (Precision p : List.of(Precision.FP32, Precision.FP16)) {
+                Map<String, Object> r = TrainBench.run(w, p, TINY);
+                assertEquals(w.id(), r.get("workload"));
+                assertEquals(p.id(), r.get("precision"));
+                assertEquals(w.pairs(), r.get("pairs"));
+                assertEquals(w.tokens(), r.get("tokens"));
+                assertTrue(((Number) r.get("pairs_per_s")).doubleValue() > 0, r.toString());
+                assertEquals(2.0 * w.tokens(), ((Number) r.get("tokens_per_s")).doubleValue() / ((Number) r.get("pairs_per_s")).doubleValue(),
+                        0.01 * 2 * w.tokens(), "tokens/s = pairs/s x 2 texts x tokens");
+                assertTrue(Double.isFinite(((Number) r.get("loss")).doubleValue()), r.toString());
+                assertTrue(((Number) r.get("peak_gib")).doubleValue() > 0, r.toString());
+            }
+    }
+
+    @Test
+    void checkpointingRunsTheLongWorkloadToo() {
+        var o = new TrainBench.Options("cpu", 2, 0, true, true);
+        Map<String, Object> r = TrainBench.run(TrainBench.WORKLOADS.get(3), Precision.FP32, o);
+        assertEquals(true, r.get("gradient_checkpointing"));
+        assertTrue(Double.isFinite(((Number) r.get("loss")).doubleValue()));
+    }
+
+    @Test
+    void theDefaultModeRunsEachCaseInAFreshJvmAndPrintsJsonLines() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        System.setOut(new PrintStream(buf, true));
+        try {
+            TrainBench.main(new String[] {"--workload", "minilm-cosine-64x32", "--precision", "fp32,tf32", "--steps", "2", "--warmup", "0",
+                    "--device", "cpu", "--tiny"});
+        } finally {
+            System.setOut(old);
+        }
+        List<JsonNode> lines = new ArrayList<>();
+        for (String l : buf.toString().split("\n")) if (!l.isBlank()) lines.add(new ObjectMapper().readTree(l));
+        assertEquals(2, lines.size(), buf.toString());
+        assertEquals("fp32", lines.get(0).get("precision").asText());
+        assertEquals("fp32", lines.get(1).get("precision").asText(), "tf32 on a CPU is fp32, and says so");
+        assertTrue(lines.get(1).get("pairs_per_s").asDouble() > 0);
+    }
+}
