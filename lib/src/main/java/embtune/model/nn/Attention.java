@@ -26,7 +26,8 @@ public final class Attention {
         NDArray probs = Cast.to(scores.softmax(-1), v.getDataType());
         // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives;
         // applied to the [B, H, T, D] output rather than the [B, H, T, T] probabilities: nothing T x T more is kept
-        NDArray seesSomething = bias.max(new int[] {-1}, true).gt(MASKED / 2).toType(v.getDataType(), false);
+        // exp(max bias) is exactly 1 (some key visible: max 0) or 0 (all masked: -MAX): no Java scalar per layer
+        NDArray seesSomething = bias.max(new int[] {-1}, true).exp().toType(v.getDataType(), false);
         return probs.matMul(v).mul(seesSomething);
     }
 
