@@ -13,6 +13,7 @@
 //DEPS org.slf4j:slf4j-nop:2.0.16
 //DEPS com.google.protobuf:protobuf-java:4.36.2
 //DEPS org.knowm.xchart:xchart:4.0.3
+//DEPS blue.strategic.parquet:parquet-floor:1.51
 package embtune;
 
 /** Library-wide facts: the version a run folder records and the name scripts print. */

@@ -29,15 +29,15 @@ final class DatasetLoader implements RowSink {
         String name = path.getFileName() == null ? spec.path() : path.getFileName().toString();
         if (!Files.exists(path))
             throw new DataError(spec.path(), 0, null, "no such file (hub data set ids are not supported yet; give a local path)");
-        if (Files.isDirectory(path)) throw new DataError(spec.path(), 0, null, "is a directory; give a .jsonl, .json, .csv or .tsv file");
+        if (Files.isDirectory(path)) throw new DataError(spec.path(), 0, null, "is a directory; give a .jsonl, .json, .csv, .tsv or .parquet file");
         DatasetLoader loader = new DatasetLoader(spec.path(), Subset.parse(spec.subset(), name), opts.skipInvalid());
         String ext = extension(path);
         switch (ext) {
             case "jsonl" -> JsonReader.readJsonl(path, loader);
             case "json" -> JsonReader.readArray(path, loader);
             case "csv", "tsv" -> CsvReader.read(path, opts.columns(), loader);
-            case "parquet" -> throw new DataError(spec.path(), 0, null, "parquet is not supported yet; convert to .jsonl or .csv");
-            default -> throw new DataError(spec.path(), 0, null, "unknown file type '." + ext + "'; use .jsonl, .json, .csv or .tsv");
+            case "parquet" -> ParquetFile.read(path, loader);
+            default -> throw new DataError(spec.path(), 0, null, "unknown file type '." + ext + "'; use .jsonl, .json, .csv, .tsv or .parquet");
         }
         if (loader.store.size() == 0 && loader.skipped == 0 && loader.filtered == 0)
             throw new DataError(spec.path(), 0, null, "no rows");

@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class SwiftRow {
     enum Format {
-        QUERY_RESPONSE("query/response"), MESSAGES("messages");
+        QUERY_RESPONSE("query/response"), MESSAGES("messages"), COLUMNS("named columns");
 
         final String name;
 
@@ -40,12 +40,36 @@ final class SwiftRow {
         if (row.has("query")) return Format.QUERY_RESPONSE;
         List<String> names = new ArrayList<>();
         row.fieldNames().forEachRemaining(names::add);
+        if (Columns.guess(names) != null) return Format.COLUMNS; // hub data sets: {"sentence1", "sentence2", "score"} and the like
         throw new DataError(file, line, null, "neither 'query' (query/response format) nor 'messages' "
-                + "(messages format) found; fields are " + names);
+                + "(messages format) nor anchor/positive columns (sentence1/sentence2, anchor/positive, ...) found; fields are " + names);
     }
 
     static Record parse(String file, long line, JsonNode row, Format format) {
-        return format == Format.MESSAGES ? parseMessages(file, line, row) : parseQueryResponse(file, line, row);
+        return switch (format) {
+            case MESSAGES -> parseMessages(file, line, row);
+            case QUERY_RESPONSE -> parseQueryResponse(file, line, row);
+            case COLUMNS -> parseColumns(file, line, row);
+        };
+    }
+
+    /** A flat row whose column names say which text is the anchor, the positive and the label (Columns' guesses). */
+    private static Record parseColumns(String file, long line, JsonNode row) {
+        List<String> names = new ArrayList<>();
+        row.fieldNames().forEachRemaining(names::add);
+        Columns c = Columns.guess(names);
+        List<String> negatives = new ArrayList<>();
+        for (String n : c.negatives()) {
+            JsonNode v = row.get(n);
+            if (v != null && !v.isNull() && !v.asText().isEmpty()) negatives.add(Fields.text(file, line, n, v.asText()));
+        }
+        Float label = null;
+        if (c.label() != null) {
+            JsonNode v = row.get(c.label());
+            if (v == null || v.isNull()) throw new DataError(file, line, c.label(), "missing label");
+            label = Fields.label(file, line, c.label(), v.asText(), c.labelScale());
+        }
+        return new Record(string(file, line, row, c.anchor()), string(file, line, row, c.positive()), negatives, label);
     }
 
     private static Record parseQueryResponse(String file, long line, JsonNode row) {
