@@ -203,7 +203,9 @@ public final class Cli {
 
     int run(String[] argv, Body body, PrintStream out, PrintStream err) {
         try {
-            body.run(parse(argv));
+            Args args = parse(argv);
+            if (args.values.containsKey("hub")) embtune.hub.Hub.useByDefault(args.get("hub")); // every hub id of this command
+            body.run(args);
             return 0;
         } catch (HelpRequested h) {
             out.print(usage());

@@ -12,6 +12,7 @@ public final class DataCommand {
     static Cli cli() {
         return new Cli("data", "inspect data sets: kind, recommended loss, lengths and labels")
                 .positionals("DATASET", "path[:subset][#N] of a .jsonl, .json, .csv or .tsv file")
+                .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("loss_type", "auto", "check that this loss can learn from the data")
                 .alias("loss", "loss_type")
                 .option("columns", null, "CSV columns: anchor,positive[,label] or anchor=..,positive=..,label=..,scale=5")

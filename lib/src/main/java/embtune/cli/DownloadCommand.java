@@ -1,6 +1,6 @@
 package embtune.cli;
 
-import embtune.hub.HfHub;
+import embtune.hub.Hub;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,10 +14,11 @@ public final class DownloadCommand {
     private DownloadCommand() {}
 
     static Cli cli() {
-        return new Cli("download", "download a model or data set repository from the Hugging Face hub (or HF_ENDPOINT)")
+        return new Cli("download", "download a model or data set repository from Hugging Face (or HF_ENDPOINT) or ModelScope")
                 .positionals("REPO [FILE]", "repository id (org/name), then optional file names or patterns")
                 .option("repo_type", "model", "model or dataset")
-                .option("revision", "main", "branch, tag or commit")
+                .option("revision", null, "branch, tag or commit (default main on Hugging Face, master on ModelScope)")
+                .option("hub", null, "huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("include", null, "glob patterns to download, comma-separated (e.g. *.json,*.safetensors)")
                 .option("local_dir", null, "also place plain copies here");
     }
@@ -31,7 +32,8 @@ public final class DownloadCommand {
         String repo = a.positionals().get(0);
         List<String> include = new ArrayList<>(a.positionals().subList(1, a.positionals().size()));
         include.addAll(a.all("include"));
-        return HfHub.fromEnvironment().download(HfHub.RepoType.parse(a.get("repo_type")), repo, a.get("revision"), include,
-                a.has("local_dir") ? Path.of(a.get("local_dir")) : null);
+        Hub hub = Hub.fromEnvironment(a.get("hub"));
+        String revision = a.has("revision") ? a.get("revision") : hub.defaultRevision();
+        return hub.download(Hub.RepoType.parse(a.get("repo_type")), repo, revision, include, a.has("local_dir") ? Path.of(a.get("local_dir")) : null);
     }
 }

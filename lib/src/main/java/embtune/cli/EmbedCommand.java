@@ -22,6 +22,7 @@ public final class EmbedCommand {
     static Cli cli() {
         return new Cli("embed", "embed texts with a model folder")
                 .positionals("TEXT", "texts to embed (else --file, else one per line on stdin)")
+                .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("model", null, "model folder (Hugging Face / sentence-transformers layout); default: the bundled all-MiniLM-L6-v2")
                 .option("file", null, "read texts from this file, one per line")
                 .option("format", "jsonl", "jsonl (one JSON array per text), csv, or table (cosine similarities)")

@@ -27,6 +27,7 @@ public final class EvalCommand {
 
     static Cli cli() {
         return new Cli("eval", "evaluate one or more models side by side")
+                .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("model", null, "model folder; repeat (or comma-separate) to compare; default: the bundled all-MiniLM-L6-v2")
                 .option("adapters", null, "LoRA adapter for the (single) model")
                 .option("dataset", null, "evaluation data (path[:subset][#N]) or a BEIR folder; default: datasets/stsb-test.jsonl")

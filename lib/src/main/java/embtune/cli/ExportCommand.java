@@ -18,6 +18,7 @@ public final class ExportCommand {
 
     static Cli cli() {
         return new Cli("export", "merge a LoRA adapter into its base model (swift export --merge_lora true)")
+                .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("adapters", null, "PEFT adapter folder (a LoRA checkpoint-STEP)")
                 .option("model", null, "base model folder (default: the base recorded in adapter_config.json)")
                 .option("merge_lora", "true", "merge the adapter into the weights (the only export so far)")

@@ -32,6 +32,7 @@ public final class TrainCommand {
 
     static Run run(TrainConfig config) {
         restartForPrecision(config.precision, config.device);
+        embtune.hub.Hub.useByDefault(config.hub);
         LoadOptions opts = LoadOptions.defaults().skipInvalid(config.skipInvalid).seed(config.dataSeed)
                 .columns(config.columns == null ? null : Columns.parse(config.columns));
         if (config.dataset.isEmpty()) {

@@ -27,8 +27,8 @@ final class DatasetLoader implements RowSink {
     static Dataset load(DatasetSpec spec, LoadOptions opts) {
         Path path = Path.of(spec.path());
         String name = path.getFileName() == null ? spec.path() : path.getFileName().toString();
-        if (!Files.exists(path))
-            throw new DataError(spec.path(), 0, null, "no such file (hub data set ids are not supported yet; give a local path)");
+        if (!Files.exists(path) && embtune.hub.HubDatasets.looksLikeId(spec.path())) return fromHub(spec, opts);
+        if (!Files.exists(path)) throw new DataError(spec.path(), 0, null, "no such file (nor a hub data set id like org/name)");
         if (Files.isDirectory(path)) throw new DataError(spec.path(), 0, null, "is a directory; give a .jsonl, .json, .csv, .tsv or .parquet file");
         DatasetLoader loader = new DatasetLoader(spec.path(), Subset.parse(spec.subset(), name), opts.skipInvalid());
         String ext = extension(path);
@@ -43,6 +43,17 @@ final class DatasetLoader implements RowSink {
             throw new DataError(spec.path(), 0, null, "no rows");
         Dataset all = new Dataset(spec.toString(), loader.store, null,
                 new Dataset.LoadReport(loader.skipped, loader.filtered, List.copyOf(loader.errors)));
+        return spec.sample() == null ? all : all.sample(spec.sample(), opts.seed());
+    }
+
+    /** A hub data set: its train files, each loaded like a local file with the same subset, then joined. */
+    private static Dataset fromHub(DatasetSpec spec, LoadOptions opts) {
+        var hub = embtune.hub.Hub.fromEnvironment(opts.hub());
+        var found = embtune.hub.HubDatasets.resolve(spec.path(), spec.subset(), hub);
+        String subset = found.subsetWasFolder() ? null : spec.subset();
+        List<Dataset> parts = new ArrayList<>();
+        for (Path f : found.files()) parts.add(load(new DatasetSpec(f.toString(), subset, null), opts));
+        Dataset all = Dataset.concat(parts);
         return spec.sample() == null ? all : all.sample(spec.sample(), opts.seed());
     }
 

@@ -37,46 +37,9 @@ import java.util.Map;
  * is checked against its size and hash (sha256 for LFS files, the git blob sha1 otherwise) before
  * it is renamed into place. {@code HF_TOKEN} is sent for gated and private repositories.
  */
-public final class HfHub {
-    public enum RepoType {
-        MODEL("models", ""), DATASET("datasets", "datasets/");
-
-        final String api, urlPrefix;
-
-        RepoType(String api, String urlPrefix) {
-            this.api = api;
-            this.urlPrefix = urlPrefix;
-        }
-
-        public static RepoType parse(String s) {
-            return switch (s.toLowerCase()) {
-                case "model", "models" -> MODEL;
-                case "dataset", "datasets" -> DATASET;
-                default -> throw new IllegalArgumentException("repo type must be model or dataset, not " + s);
-            };
-        }
-    }
-
-    /** One file of a repository at a commit: its size and the hash its blob is named by. */
-    public record Entry(String path, long size, String sha256, String gitSha1) {
-        String etag() {
-            return sha256 != null ? sha256 : gitSha1;
-        }
-    }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private final String endpoint;
-    private final String token;
-    private final Path cache;
-    private final HttpClient http;
-    private PrintStream progress = System.err;
-
+public final class HfHub extends Hub {
     public HfHub(String endpoint, String token, Path cache) {
-        this.endpoint = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
-        this.token = token == null || token.isBlank() ? null : token;
-        this.cache = cache;
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
+        super(endpoint, token, cache);
     }
 
     /** HF_ENDPOINT (default https://huggingface.co), HF_TOKEN, HF_HUB_CACHE or HF_HOME/hub (default ~/.cache/huggingface/hub). */
@@ -87,13 +50,25 @@ public final class HfHub {
         return new HfHub(env.getOrDefault("HF_ENDPOINT", "https://huggingface.co"), env.get("HF_TOKEN"), Path.of(cache));
     }
 
+    @Override
     public HfHub progressTo(PrintStream p) {
-        progress = p;
+        super.progressTo(p);
         return this;
     }
 
-    public Path cache() {
-        return cache;
+    @Override
+    public String defaultRevision() {
+        return "main";
+    }
+
+    @Override
+    protected String tokenVariable() {
+        return "HF_TOKEN";
+    }
+
+    @Override
+    protected String endpointVariable() {
+        return "HF_ENDPOINT";
     }
 
     /** models--org--name under the cache. */
@@ -103,39 +78,84 @@ public final class HfHub {
 
     /** The commit a revision (branch, tag or commit) points to. */
     public String commit(RepoType type, String repo, String revision) {
-        JsonNode n = getJson(endpoint + "/api/" + type.api + "/" + repo + "/revision/" + encode(revision), type, repo, revision);
+        JsonNode n = getJson(endpoint + "/api/" + type.api + "/" + repo + "/revision/" + encode(revision), what(type, repo, revision, null));
         if (!n.hasNonNull("sha")) throw new HubError(repo + "@" + revision + ": the hub's answer has no commit sha");
         return n.get("sha").asText();
     }
 
-    /** Every file at a commit (the tree API, recursive). */
+    /**
+     * Every file at a commit: the tree API, recursive, following its {@code Link: <...>; rel="next"}
+     * pages (the hub pages trees of more than 1000 entries).
+     */
     public List<Entry> list(RepoType type, String repo, String commit) {
         List<Entry> out = new ArrayList<>();
-        JsonNode tree = getJson(endpoint + "/api/" + type.api + "/" + repo + "/tree/" + commit + "?recursive=true", type, repo, commit);
-        for (JsonNode f : tree) {
-            if (!"file".equals(f.path("type").asText())) continue;
-            JsonNode lfs = f.get("lfs");
-            out.add(new Entry(f.get("path").asText(), lfs != null ? lfs.path("size").asLong(f.path("size").asLong()) : f.path("size").asLong(),
-                    lfs != null ? lfs.path("oid").asText(null) : null, f.path("oid").asText(null)));
+        String url = endpoint + "/api/" + type.api + "/" + repo + "/tree/" + commit + "?recursive=true";
+        for (int page = 0; url != null; page++) {
+            if (page > 10_000) throw new HubError(repo + ": the tree listing does not end");
+            HttpResponse<byte[]> r = send(url, what(type, repo, commit, null));
+            JsonNode tree;
+            try {
+                tree = JSON.readTree(r.body());
+            } catch (IOException e) {
+                throw new HubError(repo + ": the hub's tree listing is not JSON: " + e.getMessage());
+            }
+            for (JsonNode f : tree) {
+                if (!"file".equals(f.path("type").asText())) continue;
+                JsonNode lfs = f.get("lfs");
+                out.add(new Entry(f.get("path").asText(), lfs != null ? lfs.path("size").asLong(f.path("size").asLong()) : f.path("size").asLong(),
+                        lfs != null ? lfs.path("oid").asText(null) : null, f.path("oid").asText(null)));
+            }
+            url = nextPage(r.headers().firstValue("Link").orElse(null));
         }
         return out;
+    }
+
+    /** The rel="next" target of an RFC 8288 Link header, or null. */
+    static String nextPage(String link) {
+        if (link == null) return null;
+        for (String part : link.split(",")) {
+            String[] bits = part.split(";");
+            if (bits.length < 2 || !bits[0].trim().startsWith("<")) continue;
+            for (int i = 1; i < bits.length; i++)
+                if (bits[i].trim().replace(" ", "").equalsIgnoreCase("rel=\"next\"")) return bits[0].trim().replaceAll("^<|>$", "");
+        }
+        return null;
+    }
+
+    private HttpResponse<byte[]> send(String url, String what) {
+        try {
+            HttpResponse<byte[]> r = http.send(request(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            check(r.statusCode(), url, what);
+            return r;
+        } catch (IOException e) {
+            throw new HubError("cannot reach " + endpoint + " (" + e.getMessage() + "); set HF_ENDPOINT for a mirror", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubError("interrupted while asking " + url);
+        }
     }
 
     /**
      * Downloads the files matching {@code include} globs (all when empty) at {@code revision} and
      * returns the snapshot folder (or {@code localDir}, when given, holding plain copies).
      */
+    @Override
     public Path download(RepoType type, String repo, String revision, List<String> include, Path localDir) {
         checkRepoId(repo);
         String commit = commit(type, repo, revision);
         Path repoDir = repoDir(type, repo);
         Path snapshot = repoDir.resolve("snapshots").resolve(commit);
-        List<PathMatcher> matchers = include.stream().map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g)).toList();
+        List<PathMatcher> matchers = matchers(include);
         int n = 0;
         for (Entry e : list(type, repo, commit)) {
             Path rel = safeRelative(e.path(), repo);
-            if (!matchers.isEmpty() && matchers.stream().noneMatch(m -> m.matches(rel) || m.matches(rel.getFileName()))) continue;
-            Path blob = fetchBlob(type, repo, commit, e, repoDir);
+            if (!included(matchers, rel)) continue;
+            String etag = e.etag();
+            if (etag == null || !etag.matches("[0-9a-f]{40}|[0-9a-f]{64}"))
+                throw new HubError(repo + ": file " + e.path() + " has no usable hash (" + etag + ")");
+            Path blob = repoDir.resolve("blobs").resolve(etag);
+            String url = endpoint + "/" + type.urlPrefix + repo + "/resolve/" + commit + "/" + encodePath(e.path());
+            fetch(url, e, repo, blob.resolveSibling(etag + ".incomplete"), blob, what(type, repo, commit, e.path()));
             link(snapshot.resolve(rel), blob);
             if (localDir != null) copy(blob, localDir.resolve(rel));
             n++;
@@ -146,6 +166,7 @@ public final class HfHub {
     }
 
     /** The cached snapshot for a revision, if the ref and folder exist (no network). */
+    @Override
     public Path cached(RepoType type, String repo, String revision) {
         Path repoDir = repoDir(type, repo);
         Path ref = repoDir.resolve("refs").resolve(revision);
@@ -156,131 +177,6 @@ public final class HfHub {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    private Path fetchBlob(RepoType type, String repo, String commit, Entry e, Path repoDir) {
-        String etag = e.etag();
-        if (etag == null || !etag.matches("[0-9a-f]{40}|[0-9a-f]{64}"))
-            throw new HubError(repo + ": file " + e.path() + " has no usable hash (" + etag + ")");
-        Path blobs = repoDir.resolve("blobs");
-        Path blob = blobs.resolve(etag), part = blobs.resolve(etag + ".incomplete");
-        if (Files.exists(blob)) return blob;
-        try {
-            Files.createDirectories(blobs);
-            long have = Files.exists(part) ? Files.size(part) : 0;
-            if (have > e.size()) {
-                Files.delete(part);
-                have = 0;
-            }
-            String url = endpoint + "/" + type.urlPrefix + repo + "/resolve/" + commit + "/" + encodePath(e.path());
-            if (have < e.size()) {
-                HttpRequest.Builder req = request(url);
-                if (have > 0) req.header("Range", "bytes=" + have + "-");
-                HttpResponse<InputStream> r = http.send(req.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-                check(r.statusCode(), url, type, repo, commit, e.path());
-                boolean resumed = r.statusCode() == 206;
-                try (InputStream in = r.body();
-                     OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                             resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                    copyWithProgress(in, out, e.path(), resumed ? have : 0, e.size());
-                }
-            }
-            verify(part, e, repo);
-            Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE);
-            return blob;
-        } catch (IOException ex) {
-            throw new HubError(repo + ": download of " + e.path() + " broke off (" + ex.getMessage() + "); run again to resume", ex);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new HubError("interrupted while downloading " + e.path() + "; run again to resume");
-        }
-    }
-
-    /** Size, then sha256 (LFS) or the git blob sha1: a mismatch removes the partial file. */
-    static void verify(Path file, Entry e, String repo) throws IOException {
-        long size = Files.size(file);
-        String problem = null;
-        if (size != e.size()) problem = "size " + size + " instead of " + e.size();
-        else {
-            String got = e.sha256() != null ? hash("SHA-256", null, file) : hash("SHA-1", "blob " + size + "\0", file);
-            if (!got.equals(e.etag())) problem = (e.sha256() != null ? "sha256 " : "git sha1 ") + got + " instead of " + e.etag();
-        }
-        if (problem != null) {
-            Files.deleteIfExists(file);
-            throw new HubError(repo + ": " + e.path() + " arrived corrupted (" + problem + "); the partial file was removed");
-        }
-    }
-
-    static String hash(String algorithm, String prefix, Path file) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance(algorithm);
-            if (prefix != null) md.update(prefix.getBytes(StandardCharsets.UTF_8));
-            try (InputStream in = Files.newInputStream(file)) {
-                byte[] buf = new byte[1 << 16];
-                for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private void copyWithProgress(InputStream in, OutputStream out, String name, long start, long total) throws IOException {
-        byte[] buf = new byte[1 << 16];
-        long done = start, lastShown = 0;
-        for (int n; (n = in.read(buf)) > 0; ) {
-            out.write(buf, 0, n);
-            done += n;
-            if (progress != null && (done - lastShown > (8 << 20) || done == total)) {
-                lastShown = done;
-                progress.printf("\r%s  %,d / %,d bytes (%.0f%%)", name, done, total, total == 0 ? 100.0 : 100.0 * done / total);
-                if (done == total) progress.println();
-            }
-        }
-    }
-
-    private JsonNode getJson(String url, RepoType type, String repo, String rev) {
-        try {
-            HttpResponse<byte[]> r = http.send(request(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            check(r.statusCode(), url, type, repo, rev, null);
-            return JSON.readTree(r.body());
-        } catch (IOException e) {
-            throw new HubError("cannot reach " + endpoint + " (" + e.getMessage() + "); set HF_ENDPOINT for a mirror", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HubError("interrupted while asking " + url);
-        }
-    }
-
-    private HttpRequest.Builder request(String url) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(10)).header("User-Agent", "embtune");
-        if (token != null) b.header("Authorization", "Bearer " + token);
-        return b;
-    }
-
-    private void check(int status, String url, RepoType type, String repo, String rev, String file) {
-        if (status == 200 || status == 206) return;
-        String what = type.name().toLowerCase() + " " + repo + "@" + rev + (file == null ? "" : " file " + file);
-        if (status == 401 || status == 403)
-            throw new HubError(what + ": access denied (HTTP " + status + "); a gated or private repository needs HF_TOKEN"
-                    + (token == null ? " (none is set)" : " with access to it"));
-        if (status == 404) throw new HubError(what + ": not found (HTTP 404) at " + endpoint + "; check the id and revision");
-        throw new HubError(what + ": HTTP " + status + " from " + url);
-    }
-
-    /** Repository file names are relative and stay inside the repository folder. */
-    static Path safeRelative(String name, String repo) {
-        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.contains("\0"))
-            throw new HubError(repo + ": refusing file name '" + name + "' (absolute or not a plain relative path)");
-        Path p = Path.of(name).normalize();
-        if (p.isAbsolute() || p.startsWith("..") || !p.toString().equals(name))
-            throw new HubError(repo + ": refusing file name '" + name + "', which would land outside the target folder");
-        return p;
-    }
-
-    static void checkRepoId(String repo) {
-        if (!repo.matches("[A-Za-z0-9][\\w.-]*(/[\\w.-]+)?") || repo.contains(".."))
-            throw new HubError("'" + repo + "' is not a repository id like org/name");
     }
 
     private static void link(Path at, Path blob) {
@@ -319,13 +215,5 @@ public final class HfHub {
         }
     }
 
-    private static String encode(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
 
-    private static String encodePath(String path) {
-        StringBuilder sb = new StringBuilder();
-        for (String part : path.split("/")) sb.append(sb.length() == 0 ? "" : "/").append(encode(part).replace("+", "%20"));
-        return sb.toString();
-    }
 }

@@ -18,11 +18,12 @@ public final class ModelResolver {
         return resolve(spec, null);
     }
 
-    /** @param hub the hub to ask (null: HF_ENDPOINT / HF_TOKEN / HF_HOME from the environment) */
-    public static Path resolve(String spec, HfHub hub) {
+    /** @param hub the hub to ask (null: Hugging Face, or ModelScope when USE_HF=0, configured from the environment) */
+    public static Path resolve(String spec, Hub hub) {
         Path local = Path.of(spec);
         if (Files.isDirectory(local)) return local;
-        String repo = spec, revision = "main";
+        if (hub == null) hub = Hub.fromEnvironment();
+        String repo = spec, revision = hub.defaultRevision();
         int at = spec.lastIndexOf('@');
         if (at > 0) {
             repo = spec.substring(0, at);
@@ -30,10 +31,9 @@ public final class ModelResolver {
         }
         if (!repo.matches("[A-Za-z0-9][\\w.-]*/[\\w.-]+"))
             throw new HubError(spec + ": no such folder, and not a hub id like org/name");
-        if (hub == null) hub = HfHub.fromEnvironment();
-        Path cached = hub.cached(HfHub.RepoType.MODEL, repo, revision);
+        Path cached = hub.cached(Hub.RepoType.MODEL, repo, revision);
         if (cached != null && Files.exists(cached.resolve("config.json"))) return cached;
         System.err.println("embtune: downloading " + repo + "@" + revision + " into " + hub.cache());
-        return hub.download(HfHub.RepoType.MODEL, repo, revision, MODEL_FILES, null);
+        return hub.download(Hub.RepoType.MODEL, repo, revision, MODEL_FILES, null);
     }
 }

@@ -33,6 +33,8 @@ public class TrainConfig {
     public boolean useRslora = false;
     @Help("model folder (Hugging Face / sentence-transformers layout); default: the bundled all-MiniLM-L6-v2")
     public String model = null;
+    @Help("where hub ids (--model org/name, --dataset org/name) come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
+    public String hub = null;
     @Help("training data: path[:subset][#N], comma-separated for several; default: a bundled STS-B sample fitting the loss")
     public List<String> dataset = new ArrayList<>();
     @Help("validation data (same syntax); replaces split_dataset_ratio")

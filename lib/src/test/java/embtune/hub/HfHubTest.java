@@ -71,6 +71,21 @@ class HfHubTest {
             if (path.startsWith("/api/models/org/gated/")) { send(x, 401, new byte[0]); return; }
             if (path.equals("/api/models/org/tiny/revision/main")) { send(x, 200, ("{\"sha\": \"" + COMMIT + "\"}").getBytes()); return; }
             if (path.equals("/api/models/org/tiny/tree/" + COMMIT)) { send(x, 200, tree().getBytes()); return; }
+            if (path.equals("/api/datasets/org/stsb/revision/main")) { send(x, 200, ("{\"sha\": \"" + COMMIT + "\"}").getBytes()); return; }
+            if (path.equals("/api/datasets/org/stsb/tree/" + COMMIT)) { // two pages, linked as the hub links them
+                boolean second = "cursor=2".equals(x.getRequestURI().getQuery());
+                List<String> names = new ArrayList<>(datasetFiles.keySet());
+                List<String> page = second ? names.subList(1, names.size()) : names.subList(0, 1);
+                if (!second) x.getResponseHeaders().add("Link", "<http://127.0.0.1:" + server.getAddress().getPort()
+                        + "/api/datasets/org/stsb/tree/" + COMMIT + "?cursor=2>; rel=\"next\"");
+                send(x, 200, treeOf(datasetFiles, page).getBytes());
+                return;
+            }
+            String dprefix = "/datasets/org/stsb/resolve/" + COMMIT + "/";
+            if (path.startsWith(dprefix) && datasetFiles.containsKey(path.substring(dprefix.length()))) {
+                serveFile(x, datasetFiles.get(path.substring(dprefix.length())));
+                return;
+            }
             String prefix = "/org/tiny/resolve/" + COMMIT + "/";
             if (path.startsWith(prefix) && files.containsKey(path.substring(prefix.length()))) {
                 serveFile(x, files.get(path.substring(prefix.length())));
@@ -80,6 +95,18 @@ class HfHubTest {
         } catch (Exception e) {
             throw new IOException(e);
         }
+    }
+
+    final Map<String, byte[]> datasetFiles = new java.util.LinkedHashMap<>();
+
+    static String treeOf(Map<String, byte[]> files, List<String> names) throws Exception {
+        StringBuilder sb = new StringBuilder("[");
+        for (String n : names) {
+            byte[] b = files.get(n);
+            sb.append(sb.length() > 1 ? "," : "").append("{\"type\":\"file\",\"path\":\"").append(n).append("\",\"size\":").append(b.length)
+                    .append(",\"oid\":\"").append(hex("SHA-1", ("blob " + b.length + "\0").getBytes(StandardCharsets.UTF_8), b)).append("\"}");
+        }
+        return sb.append(']').toString();
     }
 
     String tree() throws Exception {
@@ -124,7 +151,7 @@ class HfHubTest {
 
     @Test
     void downloadsIntoTheHuggingfaceCacheLayout() throws Exception {
-        Path snap = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of(), null);
+        Path snap = hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of(), null);
         Path repo = dir.resolve("cache/models--org--tiny");
         assertEquals(repo.resolve("snapshots").resolve(COMMIT), snap);
         assertEquals(COMMIT, Files.readString(repo.resolve("refs/main")));
@@ -133,21 +160,21 @@ class HfHubTest {
         assertEquals("hello", Files.readString(snap.resolve("sub/notes.txt")));
         assertTrue(Files.exists(repo.resolve("blobs").resolve(hex("SHA-256", files.get("model.safetensors")))), "LFS blob named by sha256");
         assertEquals("Bearer secret", authorization);
-        assertEquals(snap, hub().cached(HfHub.RepoType.MODEL, "org/tiny", "main"));
+        assertEquals(snap, hub().cached(Hub.RepoType.MODEL, "org/tiny", "main"));
         int before = requests.size();
-        hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of(), null);
+        hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of(), null);
         assertEquals(before + 2, requests.size(), "a second download only asks for the commit and the tree");
     }
 
     @Test
     void anInterruptedTransferResumesWithRange() throws Exception {
         breakNextTransfer = true;
-        var e = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null));
+        var e = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null));
         assertTrue(e.getMessage().contains("run again to resume"), e.getMessage());
         Path part = dir.resolve("cache/models--org--tiny/blobs").resolve(hex("SHA-256", files.get("model.safetensors")) + ".incomplete");
         long have = Files.size(part);
         assertTrue(have > 0 && have < 300_000, "partial file kept: " + have);
-        Path snap = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null);
+        Path snap = hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null);
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snap.resolve("model.safetensors")));
         assertTrue(requests.stream().anyMatch(r -> r.endsWith("bytes=" + have + "-")), "resumed with Range: " + requests);
         assertFalse(Files.exists(part));
@@ -157,7 +184,7 @@ class HfHubTest {
     @Test
     void aWrongChecksumIsRejectedAndThePartialFileRemoved() throws Exception {
         wrongSha = "f".repeat(64);
-        var e = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("model.safetensors"), null));
+        var e = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("model.safetensors"), null));
         assertTrue(e.getMessage().contains("arrived corrupted") && e.getMessage().contains("sha256"), e.getMessage());
         try (var s = Files.list(dir.resolve("cache/models--org--tiny/blobs"))) {
             assertEquals(0, s.count(), "nothing left in blobs");
@@ -166,16 +193,16 @@ class HfHubTest {
 
     @Test
     void httpErrorsSayWhatToDo() {
-        var denied = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/gated", "main", List.of(), null));
+        var denied = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/gated", "main", List.of(), null));
         assertTrue(denied.getMessage().contains("HF_TOKEN"), denied.getMessage());
-        var missing = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/nope", "main", List.of(), null));
+        var missing = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/nope", "main", List.of(), null));
         assertTrue(missing.getMessage().contains("not found (HTTP 404)"), missing.getMessage());
     }
 
     @Test
     void fileNamesThatEscapeTheFolderAreRefused() {
         extraName = "../../evil.sh";
-        var e = assertThrows(HubError.class, () -> hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of(), dir.resolve("local")));
+        var e = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of(), dir.resolve("local")));
         assertTrue(e.getMessage().contains("refusing file name '../../evil.sh'"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("evil.sh")));
         assertThrows(HubError.class, () -> HfHub.safeRelative("/etc/passwd", "r"));
@@ -203,10 +230,39 @@ class HfHubTest {
 
     @Test
     void localDirGetsPlainCopies() throws Exception {
-        Path local = hub().download(HfHub.RepoType.MODEL, "org/tiny", "main", List.of("*.json", "notes.txt"), dir.resolve("local"));
+        Path local = hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.json", "notes.txt"), dir.resolve("local"));
         assertEquals("{\"model_type\": \"bert\"}", Files.readString(local.resolve("config.json")));
         assertFalse(Files.isSymbolicLink(local.resolve("config.json")));
         assertTrue(Files.exists(local.resolve("sub/notes.txt")));
         assertFalse(Files.exists(local.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aHubDatasetOfParquetFilesLoadsThroughPagedTreesWithTheStsbSubsets() throws Exception {
+        Path pq = embtune.data.ParquetTestAccess.stsbParquet(dir.resolve("p.parquet"));
+        datasetFiles.put("README.md", "# stsb".getBytes(StandardCharsets.UTF_8));
+        datasetFiles.put("data/train-00000-of-00001.parquet", Files.readAllBytes(pq));
+        datasetFiles.put("data/test-00000-of-00001.parquet", Files.readAllBytes(pq));
+        embtune.hub.Hub.useByDefault(hub());
+        try {
+            var all = embtune.data.Dataset.load("org/stsb", embtune.data.LoadOptions.defaults());
+            assertEquals(4, all.size(), "the train file only");
+            var positive = embtune.data.Dataset.load("org/stsb:positive#2", embtune.data.LoadOptions.defaults());
+            assertEquals(2, positive.size());
+            assertTrue(positive.records().stream().allMatch(r -> r.label() >= 0.75f));
+            assertTrue(requests.stream().anyMatch(r -> r.contains("/tree/" + COMMIT) ) && requests.stream().filter(r -> r.contains("/api/datasets/org/stsb/tree/")).count() == 2,
+                    "both tree pages were read: " + requests);
+            assertFalse(requests.stream().anyMatch(r -> r.endsWith("README.md")), "only data files are fetched");
+        } finally {
+            embtune.hub.Hub.useByDefault((embtune.hub.Hub) null);
+        }
+    }
+
+    @Test
+    void linkHeadersGiveTheNextPage() {
+        assertEquals("https://h/api/x?cursor=abc", HfHub.nextPage("<https://h/api/x?cursor=abc>; rel=\"next\""));
+        assertEquals("https://h/n", HfHub.nextPage("<https://h/p>; rel=\"prev\", <https://h/n>; rel=\"next\""));
+        assertNull(HfHub.nextPage("<https://h/p>; rel=\"prev\""));
+        assertNull(HfHub.nextPage(null));
     }
 }
