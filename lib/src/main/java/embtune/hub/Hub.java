@@ -210,18 +210,27 @@ public abstract class Hub {
         }
     }
 
+    /** Copies with a progress bar on the progress stream: name [=====>    ]  45%  120.3/265.1 MB  12.3 MB/s. */
     protected void copyWithProgress(InputStream in, OutputStream out, String name, long start, long total) throws IOException {
         byte[] buf = new byte[1 << 16];
-        long done = start, lastShown = 0;
+        long done = start, lastShown = -1, t0 = System.nanoTime();
         for (int n; (n = in.read(buf)) > 0; ) {
             out.write(buf, 0, n);
             done += n;
-            if (progress != null && (done - lastShown > (8 << 20) || done == total)) {
+            if (progress != null && (done - lastShown > (4 << 20) || done == total)) {
                 lastShown = done;
-                progress.printf("\r%s  %,d / %,d bytes (%.0f%%)", name, done, total, total == 0 ? 100.0 : 100.0 * done / total);
+                progress.print("\r" + bar(name, done, total, done - start, (System.nanoTime() - t0) / 1e9));
                 if (done == total) progress.println();
             }
         }
+    }
+
+    static String bar(String name, long done, long total, long fetched, double seconds) {
+        int width = 24, filled = total <= 0 ? width : (int) Math.min(width, width * done / total);
+        String arrow = "=".repeat(filled) + (filled < width ? ">" + " ".repeat(width - filled - 1) : "");
+        double mb = 1 << 20;
+        return String.format(Locale.ROOT, "%s [%s] %3.0f%%  %.1f/%.1f MB  %.1f MB/s", name, arrow,
+                total <= 0 ? 100.0 : 100.0 * done / total, done / mb, total / mb, seconds > 0 ? fetched / mb / seconds : 0.0);
     }
 
     /** Repository file names are relative and stay inside the repository folder. */

@@ -167,4 +167,11 @@ class ModelScopeHubTest {
         assertEquals("master", Hub.fromEnvironment("ms").defaultRevision());
         assertThrows(IllegalArgumentException.class, () -> Hub.fromEnvironment("gitee"));
     }
+
+    @Test
+    void theProgressBarShowsShareSizeAndRate() {
+        assertEquals("model.safetensors [============>           ]  50%  1.0/2.0 MB  0.5 MB/s",
+                Hub.bar("model.safetensors", 1 << 20, 2 << 20, 1 << 20, 2.0));
+        assertTrue(Hub.bar("x", 10, 10, 10, 1).contains("[========================] 100%"));
+    }
 }
