@@ -60,18 +60,8 @@ public final class AdamW {
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray decay = manager.create((float) (1 - lr * weightDecay));
-            NDArray stepSize = manager.create((float) (lr / bc1));
-            NDArray bc2Sqrt = manager.create((float) Math.sqrt(bc2));
-            for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                NDArray p = e.getValue().getArray(), g = p.getGradient();
-                NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
-                p.muli(decay);
-                mt.muli(b1).addi(g.mul(oneMinusB1));
-                vt.muli(b2).addi(g.square().mul(oneMinusB2));
-                NDArray denom = vt.sqrt().div(bc2Sqrt).add(epsT);
-                p.subi(mt.div(denom).mul(stepSize));
-            }
+            update(manager.create((float) (1 - lr * weightDecay)), manager.create((float) (lr / bc1)),
+                    manager.create((float) Math.sqrt(bc2)), b1, oneMinusB1, b2, oneMinusB2, null);
         }
     }
 
@@ -88,28 +78,30 @@ public final class AdamW {
         step++;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray okF = ok.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
             if (applied == null) applied = keep(manager.create(0f));
-            applied.addi(okF);
+            applied.addi(ok.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
             NDArray one = manager.create(1f), zero = manager.create(0f);
             NDArray t = applied.maximum(one); // a skipped first step must not divide by 1 - beta^0 = 0
             NDArray bc1 = one.sub(b1.pow(t)), bc2Sqrt = one.sub(b2.pow(t)).sqrt();
-            NDArray decay = where(ok, manager.create((float) (1 - lr * weightDecay)), one);
-            NDArray stepSize = where(ok, bc1.pow(-1f).mul((float) lr), zero);
-            NDArray beta1 = where(ok, b1, one), keep1 = where(ok, oneMinusB1, zero);
-            NDArray beta2 = where(ok, b2, one), keep2 = where(ok, oneMinusB2, zero);
-            for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                NDArray p = e.getValue().getArray();
-                NDArray grad = p.getGradient();
-                // an overflowed gradient holds inf/NaN: select, never multiply (the broadcast is a view, not a copy)
-                NDArray g = where(ok.broadcast(grad.getShape()), grad, zero);
-                NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
-                p.muli(decay);
-                mt.muli(beta1).addi(g.mul(keep1));
-                vt.muli(beta2).addi(g.square().mul(keep2));
-                NDArray denom = vt.sqrt().div(bc2Sqrt).add(epsT);
-                p.subi(mt.div(denom).mul(stepSize));
-            }
+            update(where(ok, manager.create((float) (1 - lr * weightDecay)), one), where(ok, bc1.pow(-1f).mul((float) lr), zero), bc2Sqrt,
+                    where(ok, b1, one), where(ok, oneMinusB1, zero), where(ok, b2, one), where(ok, oneMinusB2, zero), ok);
+        }
+    }
+
+    /** The update itself, with the step's scalars as device tensors; {@code ok} (or null) selects zero gradients on a skip. */
+    private void update(NDArray decay, NDArray stepSize, NDArray bc2Sqrt, NDArray beta1, NDArray keep1, NDArray beta2, NDArray keep2,
+                        NDArray ok) {
+        NDArray zero = ok == null ? null : manager.create(0f);
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            NDArray p = e.getValue().getArray(), g = p.getGradient();
+            // an overflowed gradient holds inf/NaN: select, never multiply (the broadcast is a view, not a copy)
+            if (ok != null) g = where(ok.broadcast(g.getShape()), g, zero);
+            NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
+            p.muli(decay);
+            mt.muli(beta1).addi(g.mul(keep1));
+            vt.muli(beta2).addi(g.square().mul(keep2));
+            NDArray denom = vt.sqrt().div(bc2Sqrt).add(epsT);
+            p.subi(mt.div(denom).mul(stepSize));
         }
     }
 

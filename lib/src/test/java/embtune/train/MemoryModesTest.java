@@ -12,7 +12,10 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Gradient checkpointing (alone and inside GradCache chunks) trains exactly like one pass, in every family. */
+/**
+ * GradCache ({@code mini_batch_size}) and gradient checkpointing (alone and inside GradCache
+ * chunks) train exactly like one pass, chunk sizes notwithstanding, in every family.
+ */
 class MemoryModesTest {
     static final List<Record> ROWS = List.of(Record.triplet("a man plays guitar", "someone strums", "a dog runs"),
             Record.triplet("the sky is blue", "blue sky today", "stock prices fell"),
@@ -40,7 +43,8 @@ class MemoryModesTest {
     void checkpointingEqualsOnePass(String fixture) {
         TrainStep.Settings plain = TrainStep.Settings.of(1.0);
         double[][] want = run(fixture, plain);
-        for (TrainStep.Settings s : List.of(plain.gradientCheckpointing(true), plain.gradientCheckpointing(true).miniBatchSize(4))) {
+        for (TrainStep.Settings s : List.of(plain.miniBatchSize(3), plain.miniBatchSize(5), plain.gradientCheckpointing(true),
+                plain.gradientCheckpointing(true).miniBatchSize(4))) {
             double[][] got = run(fixture, s);
             for (int i = 0; i < 3; i++) {
                 assertEquals(want[i][0], got[i][0], 1e-5, fixture + " loss, step " + (i + 1) + " with " + s);

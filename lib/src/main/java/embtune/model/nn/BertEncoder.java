@@ -36,13 +36,8 @@ public class BertEncoder extends Encoder {
     }
 
     @Override
-    public int layerCount() {
-        return layers.items().size();
-    }
-
-    @Override
-    public NDArray layer(int index, NDArray h, Masks masks) {
-        return layers.items().get(index).forward(h, masks.full());
+    protected java.util.List<Layer> blocks() {
+        return layers.items();
     }
 
     public static class Embeddings extends Module {
@@ -65,7 +60,7 @@ public class BertEncoder extends Encoder {
         }
     }
 
-    public static class Layer extends Module {
+    public static class Layer extends Module implements Block {
         final Linear query, key, value, attnOut, intermediate, output;
         final LayerNorm attnNorm, outNorm;
         final int heads, headDim;
@@ -93,7 +88,9 @@ public class BertEncoder extends Encoder {
             scale = Attention.scale(manager, headDim);
         }
 
-        NDArray forward(NDArray h, NDArray bias) {
+        @Override
+        public NDArray forward(NDArray h, Masks masks) {
+            NDArray bias = masks.full();
             NDArray q = Attention.splitHeads(query.forward(h), heads, headDim);
             NDArray k = Attention.splitHeads(key.forward(h), heads, headDim);
             NDArray v = Attention.splitHeads(value.forward(h), heads, headDim);

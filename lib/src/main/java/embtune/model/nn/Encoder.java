@@ -33,9 +33,21 @@ public abstract class Encoder extends Module {
     /** Token ids [B, T] -> the first layer's input [B, T, hidden]. */
     public abstract NDArray embed(NDArray inputIds);
 
-    public abstract int layerCount();
+    /** A transformer layer: h -> h, reading the attention bias its kind needs from the masks. */
+    public interface Block {
+        NDArray forward(NDArray h, Masks masks);
+    }
 
-    public abstract NDArray layer(int index, NDArray h, Masks masks);
+    /** The layers, in order. */
+    protected abstract java.util.List<? extends Block> blocks();
+
+    public int layerCount() {
+        return blocks().size();
+    }
+
+    public NDArray layer(int index, NDArray h, Masks masks) {
+        return blocks().get(index).forward(h, masks);
+    }
 
     /** After the last layer (a final norm, or nothing). */
     public NDArray finish(NDArray h) {

@@ -43,14 +43,8 @@ public class ModernBertEncoder extends Encoder {
     }
 
     @Override
-    public int layerCount() {
-        return layers.items().size();
-    }
-
-    @Override
-    public NDArray layer(int index, NDArray h, Masks masks) {
-        Layer layer = layers.items().get(index);
-        return layer.forward(h, layer.sliding ? masks.local() : masks.full());
+    protected java.util.List<Layer> blocks() {
+        return layers.items();
     }
 
     @Override
@@ -58,7 +52,7 @@ public class ModernBertEncoder extends Encoder {
         return finalNorm.forward(h);
     }
 
-    public static class Layer extends Module {
+    public static class Layer extends Module implements Block {
         final LayerNorm attnNorm, mlpNorm; // attnNorm is null for layer 0
         final Linear wqkv, wo, wi, mlpOut;
         final boolean sliding;
@@ -89,7 +83,9 @@ public class ModernBertEncoder extends Encoder {
             scale = Attention.scale(manager, headDim);
         }
 
-        NDArray forward(NDArray h, NDArray bias) {
+        @Override
+        public NDArray forward(NDArray h, Masks masks) {
+            NDArray bias = sliding ? masks.local() : masks.full();
             long b = h.getShape().get(0), t = h.getShape().get(1);
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]

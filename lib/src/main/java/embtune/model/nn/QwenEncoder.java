@@ -35,13 +35,8 @@ public class QwenEncoder extends Encoder {
     }
 
     @Override
-    public int layerCount() {
-        return layers.items().size();
-    }
-
-    @Override
-    public NDArray layer(int index, NDArray h, Masks masks) {
-        return layers.items().get(index).forward(h, masks.full());
+    protected java.util.List<Layer> blocks() {
+        return layers.items();
     }
 
     @Override
@@ -49,7 +44,7 @@ public class QwenEncoder extends Encoder {
         return norm.forward(h);
     }
 
-    public static class Layer extends Module {
+    public static class Layer extends Module implements Block {
         final RmsNorm inputNorm, postNorm;
         final SelfAttention attn;
         final GatedMlp mlp;
@@ -61,7 +56,9 @@ public class QwenEncoder extends Encoder {
             mlp = child("mlp", new GatedMlp(c.hiddenSize(), c.intermediateSize()));
         }
 
-        NDArray forward(NDArray h, NDArray bias) {
+        @Override
+        public NDArray forward(NDArray h, Masks masks) {
+            NDArray bias = masks.full();
             h = h.add(attn.forward(inputNorm.forward(h), bias));
             return h.add(mlp.forward(postNorm.forward(h)));
         }
