@@ -48,9 +48,7 @@ class HfHubTest {
         files.put("model.safetensors", weights);
         files.put("config.json", "{\"model_type\": \"bert\"}".getBytes(StandardCharsets.UTF_8));
         files.put("sub/notes.txt", "hello".getBytes(StandardCharsets.UTF_8));
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", this::handle);
-        server.start();
+        server = HfHubTest.serve(this::handle);
     }
 
     @AfterEach
@@ -141,6 +139,14 @@ class HfHubTest {
         }
         out.write(body);
         out.close();
+    }
+
+    /** A started HTTP server on a free loopback port. */
+    static HttpServer serve(com.sun.net.httpserver.HttpHandler handler) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.createContext("/", handler);
+        s.start();
+        return s;
     }
 
     static void send(HttpExchange x, int status, byte[] body) throws IOException {

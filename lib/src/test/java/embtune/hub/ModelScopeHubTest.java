@@ -8,7 +8,6 @@ import embtune.data.Dataset;
 import embtune.data.LoadOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -50,9 +49,7 @@ class ModelScopeHubTest {
         data.put("train.csv", STSB_CSV.getBytes(StandardCharsets.UTF_8));
         data.put("test.csv", "sentence1,sentence2,score\nx,y,0.1\n".getBytes(StandardCharsets.UTF_8));
         for (int i = 0; i < 120; i++) data.put("notes/n" + i + ".md", ("note " + i).getBytes(StandardCharsets.UTF_8)); // > 1 page
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", this::handle);
-        server.start();
+        server = HfHubTest.serve(this::handle);
     }
 
     @AfterEach
@@ -118,9 +115,7 @@ class ModelScopeHubTest {
     }
 
     static void send(HttpExchange x, int status, byte[] body) throws IOException {
-        x.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        if (body.length > 0) try (OutputStream o = x.getResponseBody()) { o.write(body); }
-        x.close();
+        HfHubTest.send(x, status, body);
     }
 
     @Test
