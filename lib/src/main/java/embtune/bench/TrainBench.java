@@ -139,7 +139,13 @@ public final class TrainBench {
     }
 
     static long memoryInUse(Device device) {
-        if (device.isGpu()) return ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getUsed();
+        if (device.isGpu()) {
+            try {
+                return ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getUsed(); // cudaMemGetInfo through JNA
+            } catch (RuntimeException | LinkageError e) {
+                return nvidiaSmiUsed(device.getDeviceId()); // no system libcudart for JNA to find
+            }
+        }
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status")))
                 if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
@@ -147,6 +153,22 @@ public final class TrainBench {
             // not Linux: no figure
         }
         return 0;
+    }
+
+    /** memory.used of one GPU from nvidia-smi, in bytes; 0 when it cannot be asked. */
+    static long nvidiaSmiUsed(int gpu) {
+        try {
+            Process p = new ProcessBuilder("nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", String.valueOf(gpu))
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor();
+            return Long.parseLong(out.split("\\s+")[0]) << 20; // MiB
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     static double round(double x, int digits) {

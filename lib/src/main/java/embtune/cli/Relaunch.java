@@ -20,14 +20,18 @@ public final class Relaunch {
         return System.getenv(MARKER) != null;
     }
 
-    /** Starts the child with {@code changes} applied (a null value removes the variable), waits, exits with its code. */
-    public static void withEnvironment(Map<String, String> changes) {
-        ProcessHandle.Info info = ProcessHandle.current().info();
-        if (info.command().isEmpty() || info.arguments().isEmpty())
-            throw new IllegalStateException("cannot read this JVM's command line to restart it; set the environment yourself: " + changes);
+    /**
+     * Starts {@code main} with {@code args} in a new JVM (same java, JVM options and class path)
+     * with {@code changes} applied to the environment (a null value removes the variable), waits,
+     * and exits with its code. The command is rebuilt rather than read back from the OS: Linux
+     * hands Java at most 4096 bytes of a process's command line, less than a JBang class path.
+     */
+    public static void withEnvironment(Map<String, String> changes, Class<?> main, String[] args) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(info.command().get());
-        cmd.addAll(List.of(info.arguments().get()));
+        cmd.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         changes.forEach((k, v) -> {
             if (v == null) pb.environment().remove(k);

@@ -27,11 +27,14 @@ public final class TrainCommand {
     }
 
     public static void main(String[] argv) {
-        cli().run(argv, a -> run(ConfigFlags.apply(a, new TrainConfig())));
+        cli().run(argv, a -> {
+            TrainConfig config = ConfigFlags.apply(a, new TrainConfig());
+            restartForPrecision(config.precision, config.device, argv);
+            run(config);
+        });
     }
 
     static Run run(TrainConfig config) {
-        restartForPrecision(config.precision, config.device);
         embtune.hub.Hub.useByDefault(config.hub);
         LoadOptions opts = LoadOptions.defaults().skipInvalid(config.skipInvalid).seed(config.dataSeed)
                 .columns(config.columns == null ? null : Columns.parse(config.columns));
@@ -58,12 +61,15 @@ public final class TrainCommand {
      * before libtorch's first matmul; exact fp32 needs it unset. When the environment disagrees
      * with the chosen precision, run this command again with it fixed (once).
      */
-    static void restartForPrecision(String precision, String device) {
-        var d = embtune.model.Devices.pick(device);
+    static void restartForPrecision(String precision, String device, String[] argv) {
+        // decided without starting the engine: the waiting parent must not hold a CUDA context
+        String dev = device == null ? "auto" : device.toLowerCase(java.util.Locale.ROOT);
+        boolean gpu = dev.startsWith("gpu") || dev.startsWith("cuda") || (dev.equals("auto") && embtune.model.NativeLibrary.gpuPresent());
+        var d = gpu ? ai.djl.Device.gpu() : ai.djl.Device.cpu();
         var fix = embtune.model.Precision.parse(precision, d).environmentFix(d);
         if (fix.isEmpty() || Relaunch.isChild()) return;
         System.err.println("embtune: restarting with " + fix + " so libtorch's matmuls run in the chosen precision");
-        Relaunch.withEnvironment(fix);
+        Relaunch.withEnvironment(fix, TrainCommand.class, argv);
     }
 
     private static Dataset load(List<String> specs, LoadOptions opts) {

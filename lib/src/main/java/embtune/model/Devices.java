@@ -19,6 +19,14 @@ public final class Devices {
         if (d.isGpu() && d.getDeviceId() >= Engine.getInstance().getGpuCount())
             throw new IllegalArgumentException("device " + name + " requested but the engine sees "
                     + Engine.getInstance().getGpuCount() + " GPUs");
+        if (d.isGpu()) {
+            try (ai.djl.ndarray.NDManager probe = ai.djl.ndarray.NDManager.newBaseManager(d)) {
+                probe.create(0f);
+            } catch (ai.djl.engine.EngineException e) {
+                throw new IllegalArgumentException("device " + name + " requested but the loaded libtorch cannot use it (" + e.getMessage()
+                        + "); on a GPU machine let DJL fetch the CUDA libtorch or set PYTORCH_LIBRARY_PATH (README: GPU)");
+            }
+        }
         return d;
     }
 }

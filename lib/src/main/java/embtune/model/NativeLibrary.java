@@ -62,7 +62,7 @@ public final class NativeLibrary {
     }
 
     /** An NVIDIA driver is loaded and CUDA_VISIBLE_DEVICES does not hide every device. */
-    static boolean gpuPresent() {
+    public static boolean gpuPresent() {
         String visible = System.getenv("CUDA_VISIBLE_DEVICES");
         if (visible != null && (visible.isBlank() || visible.trim().equals("-1"))) return false;
         return Files.exists(Path.of("/proc/driver/nvidia/version"));

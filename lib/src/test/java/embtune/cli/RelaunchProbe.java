@@ -6,7 +6,7 @@ import java.util.Map;
 public final class RelaunchProbe {
     public static void main(String[] args) {
         if (System.getenv("PROBE") == null) {
-            Relaunch.withEnvironment(Map.of("PROBE", "yes"));
+            Relaunch.withEnvironment(Map.of("PROBE", "yes"), RelaunchProbe.class, args);
             return;
         }
         System.out.println("PROBE=" + System.getenv("PROBE") + " child=" + Relaunch.isChild() + " args=" + String.join(",", args));

@@ -10,7 +10,9 @@ class RelaunchTest {
     @Test
     void restartsTheSameCommandWithTheNewEnvironment() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), RelaunchProbe.class.getName(), "a b", "c")
+        // a class path past 4096 bytes, as JBang's is: the command line cannot be read back from /proc
+        String cp = System.getProperty("java.class.path") + System.getProperty("path.separator") + "/nonexistent/padding".repeat(300);
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", cp, RelaunchProbe.class.getName(), "a b", "c")
                 .redirectErrorStream(true);
         pb.environment().remove("PROBE");
         pb.environment().remove(Relaunch.MARKER);

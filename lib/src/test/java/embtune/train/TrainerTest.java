@@ -182,6 +182,23 @@ class TrainerTest {
         }
     }
 
+    @Test
+    void fp16WithCheckpointingKeepsNoArraysAcrossSteps() {
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            Trainer t = trainer(m).batchSize(2).maxSteps(150);
+            t.config().precision = "fp16";
+            t.config().gradientCheckpointing = true;
+            t.config().miniBatchSize = 2;
+            t.config().loggingSteps = 15;
+            t.config().saveSteps = 100_000;
+            List<Integer> arrays = new ArrayList<>();
+            t.onLog(e -> arrays.add(((BaseNDManager) m.manager()).getManagedArrays().size()));
+            t.fit(data());
+            assertEquals(10, arrays.size());
+            assertEquals(arrays.get(1), arrays.get(9), "live NDArrays from step 30 to 150: " + arrays);
+        }
+    }
+
     /** Resident memory not explained by the JVM's own committed heap and non-heap. */
     static long nativeKb() {
         System.gc();
