@@ -12,7 +12,7 @@ import java.util.Locale;
  *     on an H100). libtorch only turns it on from the environment variable
  *     {@value #TF32_ENV}{@code =1}, read once when the first matmul runs; DJL has no switch.</li>
  * <li>{@code fp16}: autocast written out: each Linear/Embedding casts its float32 weight to
- *     float16 inside the graph, activations flow in float16, norms and softmax compute in
+ *     float16 inside the graph, activations and attention flow in float16, norms compute in
  *     float32, the pooled embedding and the loss are float32; the loss is scaled dynamically
  *     (see LossScaler) so small float16 gradients do not flush to zero.</li>
  * </ul>

@@ -12,18 +12,23 @@ import java.util.Map;
  * Scaled dot-product attention written out (DJL has no fused SDPA op):
  * {@code softmax(q k^T * scale + bias) v}, and the additive masks that feed it. A masked entry
  * gets float32's lowest value, as transformers does, so a row with nothing to attend to spreads
- * evenly instead of producing NaN. Scores, bias and softmax are float32 even when q, k, v are
- * float16 (as autocast and transformers' eager attention do).
+ * evenly instead of producing NaN. Under float16 everything stays float16: q is scaled before the
+ * matmul (smaller scores), masked entries get -30000 (finite: -65504 plus a score would round to
+ * -inf and a fully masked row to NaN), and softmax runs on the half tensor (PyTorch's CUDA kernel
+ * accumulates in float32). Only the [T, T] probabilities are kept for the backward pass, in
+ * half precision: a quarter of what a float32 upcast would keep.
  */
 public final class Attention {
     static final float MASKED = -Float.MAX_VALUE;
+    static final float MASKED_HALF = -30000f;
 
     private Attention() {}
 
-    /** q, k, v: [B, H, T, D]; bias [B, 1, T|1, T] float32. */
+    /** q, k, v: [B, H, T, D]; bias [B, 1, T|1, T] in their dtype (see {@link Biases#of}). */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-        NDArray scores = Cast.toFloat32(q.matMul(k.transpose(0, 1, 3, 2))).mul(scale).add(bias);
-        NDArray probs = Cast.to(scores.softmax(-1), v.getDataType());
+        boolean half = q.getDataType() == DataType.FLOAT16;
+        NDArray scores = half ? q.mul(scale).matMul(k.transpose(0, 1, 3, 2)) : q.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
+        NDArray probs = scores.add(bias).softmax(-1);
         // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives;
         // applied to the [B, H, T, D] output rather than the [B, H, T, T] probabilities: nothing T x T more is kept
         // exp(max bias) is exactly 1 (some key visible: max 0) or 0 (all masked: -MAX): no Java scalar per layer
@@ -73,20 +78,28 @@ public final class Attention {
      */
     public static final class Biases {
         private final NDManager manager;
-        private final NDArray one, masked;
+        private final NDArray one, masked, maskedHalf;
         private final Map<String, NDArray> patterns = new HashMap<>();
 
         public Biases(NDManager manager) {
             this.manager = manager;
             this.one = keep(manager.create(1f));
             this.masked = keep(manager.create(-MASKED));
+            this.maskedHalf = keep(manager.create(-MASKED_HALF));
         }
 
         /** [B, T] -> [B, 1, 1, T] for ALL, else [B, 1, T, T]: 0 where visible, float32's lowest elsewhere. */
         public NDArray of(NDArray mask, Pattern pattern, int halfWindow) {
+            return of(mask, pattern, halfWindow, DataType.FLOAT32);
+        }
+
+        /** The same in the attention's dtype: float16 biases mask with -30000, finite in half precision. */
+        public NDArray of(NDArray mask, Pattern pattern, int halfWindow, DataType type) {
             NDArray keep = mask.toType(DataType.FLOAT32, false).expandDims(1).expandDims(1);
             if (pattern != Pattern.ALL) keep = keep.mul(pattern((int) mask.getShape().get(1), pattern, halfWindow));
-            return keep.sub(one).mul(masked); // (keep - 1) * MAX: 0 or -MAX
+            boolean half = type == DataType.FLOAT16;
+            NDArray bias = keep.sub(one).mul(half ? maskedHalf : masked); // (keep - 1) * MAX: 0 or -MAX
+            return half ? bias.toType(type, false) : bias;
         }
 
         /** The pattern for length t: a [:t, :t] view of one table per kind, grown by doubling (like Rope's). */

@@ -27,7 +27,7 @@ public class BertEncoder extends Encoder {
 
     @Override
     public Masks masks(NDArray attentionMask) {
-        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0), null);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, computeType), null);
     }
 
     @Override

@@ -33,8 +33,8 @@ public class ModernBertEncoder extends Encoder {
     @Override
     public Masks masks(NDArray attentionMask) {
         boolean anySliding = layers.items().stream().anyMatch(l -> l.sliding);
-        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0),
-                anySliding ? biases.of(attentionMask, Attention.Pattern.SLIDING, config.slidingWindow() / 2) : null);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, computeType),
+                anySliding ? biases.of(attentionMask, Attention.Pattern.SLIDING, config.slidingWindow() / 2, computeType) : null);
     }
 
     @Override

@@ -26,7 +26,7 @@ public class QwenEncoder extends Encoder {
 
     @Override
     public Masks masks(NDArray attentionMask) {
-        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0), null);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0, computeType), null);
     }
 
     @Override
