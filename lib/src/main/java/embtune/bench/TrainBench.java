@@ -182,6 +182,12 @@ public final class TrainBench {
      */
     public static void main(String[] args) throws Exception {
         Map<String, String> a = flags(args);
+        if (a.containsKey("help")) {
+            System.out.println("train_bench [--workload all|" + String.join("|", WORKLOADS.stream().map(Workload::id).toList())
+                    + "] [--precision all|fp32,tf32,fp16] [--steps 10] [--warmup 3] [--device auto|cpu|gpu:N] [--gradient_checkpointing]"
+                    + " [--tiny] [--in_process]\none JSON line per workload and precision; each case in a fresh JVM unless --in_process");
+            return;
+        }
         Options o = new Options(a.getOrDefault("device", "auto"), Integer.parseInt(a.getOrDefault("steps", "10")),
                 Integer.parseInt(a.getOrDefault("warmup", "3")), a.containsKey("tiny"), a.containsKey("gradient_checkpointing"));
         List<Workload> workloads = new ArrayList<>();
