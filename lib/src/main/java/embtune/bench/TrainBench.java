@@ -225,7 +225,7 @@ public final class TrainBench {
         }
         int code = p.waitFor();
         if (code != 0)
-            System.out.printf("{\"bench\":\"train\",\"workload\":\"%s\",\"precision\":\"%s\",\"error\":\"exit %d (out of memory?)\"}%n",
+            System.out.printf("{\"bench\":\"train\",\"workload\":\"%s\",\"precision\":\"%s\",\"error\":\"exit %d (its stderr is above)\"}%n",
                     w.id(), precision, code);
     }
 

@@ -67,7 +67,8 @@ public final class LayerCheckpointing {
         }
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             scope.suppressNotUsedWarning();
-            backward(enc.embed(f.ids()), grad);
+            NDArray h0 = enc.embed(f.ids());
+            if (enc.embeddingsTrainable()) backward(h0, grad); // frozen embeddings (LoRA) have nothing to receive
         }
         grad.close();
     }

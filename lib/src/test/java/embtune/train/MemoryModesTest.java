@@ -23,8 +23,13 @@ class MemoryModesTest {
 
     /** Loss and pre-clip grad norm of three AdamW steps. */
     static double[][] run(String fixture, TrainStep.Settings settings) {
+        return run(fixture, settings, false);
+    }
+
+    static double[][] run(String fixture, TrainStep.Settings settings, boolean lora) {
         try (Embedder m = Embedder.load(Fixtures.dir(fixture)); NDManager out = NDManager.newBaseManager()) {
-            var params = m.encoder().namedParameters();
+            if (lora) embtune.lora.Lora.apply(m, new embtune.lora.LoraConfig(4, 8, 0.0, List.of("all-linear"), false), 0);
+            var params = lora ? embtune.lora.Lora.parameters(m.encoder()) : m.encoder().namedParameters();
             AdamW adam = new AdamW(params, m.manager(), 0.9, 0.95, 1e-8, 0.1);
             double[][] got = new double[3][2];
             try (TrainStep step = new TrainStep(m, new InfoNceLoss(InfoNceOptions.defaults()), params, adam, settings)) {
@@ -50,6 +55,17 @@ class MemoryModesTest {
                 assertEquals(want[i][0], got[i][0], 1e-5, fixture + " loss, step " + (i + 1) + " with " + s);
                 assertEquals(want[i][1], got[i][1], 1e-4 * want[i][1], fixture + " grad norm, step " + (i + 1) + " with " + s);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-qwen3", "tiny-bert"})
+    void checkpointingWorksWithFrozenEmbeddings(String fixture) { // LoRA: the embedding table takes no gradient
+        double[][] want = run(fixture, TrainStep.Settings.of(1.0), true);
+        double[][] got = run(fixture, TrainStep.Settings.of(1.0).gradientCheckpointing(true), true);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(want[i][0], got[i][0], 1e-5, fixture + " LoRA loss, step " + (i + 1));
+            assertEquals(want[i][1], got[i][1], 1e-4 * want[i][1], fixture + " LoRA grad norm, step " + (i + 1));
         }
     }
 }

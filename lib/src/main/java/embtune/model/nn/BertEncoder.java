@@ -31,6 +31,11 @@ public class BertEncoder extends Encoder {
     }
 
     @Override
+    protected String embeddingPrefix() {
+        return "embeddings.";
+    }
+
+    @Override
     public NDArray embed(NDArray inputIds) {
         return embeddings.forward(inputIds);
     }

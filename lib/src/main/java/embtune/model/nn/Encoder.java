@@ -33,6 +33,20 @@ public abstract class Encoder extends Module {
     /** Token ids [B, T] -> the first layer's input [B, T, hidden]. */
     public abstract NDArray embed(NDArray inputIds);
 
+    /** Where {@link #embed}'s parameters live: "embed_tokens." (Qwen) or "embeddings." (BERT, ModernBERT). */
+    protected abstract String embeddingPrefix();
+
+    /**
+     * Whether a gradient should flow into the embedding stage: some parameter there requires one
+     * (not under LoRA). Asked of the leaf parameters, since DJL cannot say it of a recorded output.
+     */
+    public boolean embeddingsTrainable() {
+        for (var e : namedParameters().entrySet())
+            if (e.getKey().startsWith(embeddingPrefix()) && e.getValue().getArray() instanceof ai.djl.pytorch.engine.PtNDArray pt
+                    && ai.djl.pytorch.jni.JniUtils.requiresGrad(pt)) return true;
+        return false;
+    }
+
     /** A transformer layer: h -> h, reading the attention bias its kind needs from the masks. */
     public interface Block {
         NDArray forward(NDArray h, Masks masks);

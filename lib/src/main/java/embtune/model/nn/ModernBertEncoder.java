@@ -38,6 +38,11 @@ public class ModernBertEncoder extends Encoder {
     }
 
     @Override
+    protected String embeddingPrefix() {
+        return "embeddings.";
+    }
+
+    @Override
     public NDArray embed(NDArray inputIds) {
         return embNorm.forward(tokEmbeddings.forward(inputIds));
     }

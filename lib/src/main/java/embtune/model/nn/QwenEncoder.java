@@ -30,6 +30,11 @@ public class QwenEncoder extends Encoder {
     }
 
     @Override
+    protected String embeddingPrefix() {
+        return "embed_tokens.";
+    }
+
+    @Override
     public NDArray embed(NDArray inputIds) {
         return embedTokens.forward(inputIds);
     }
