@@ -92,7 +92,7 @@ public final class HfHub extends Hub {
         String url = endpoint + "/api/" + type.api + "/" + repo + "/tree/" + commit + "?recursive=true";
         for (int page = 0; url != null; page++) {
             if (page > 10_000) throw new HubError(repo + ": the tree listing does not end");
-            HttpResponse<byte[]> r = send(url, what(type, repo, commit, null));
+            HttpResponse<byte[]> r = get(url, what(type, repo, commit, null));
             JsonNode tree;
             try {
                 tree = JSON.readTree(r.body());
@@ -120,19 +120,6 @@ public final class HfHub extends Hub {
                 if (bits[i].trim().replace(" ", "").equalsIgnoreCase("rel=\"next\"")) return bits[0].trim().replaceAll("^<|>$", "");
         }
         return null;
-    }
-
-    private HttpResponse<byte[]> send(String url, String what) {
-        try {
-            HttpResponse<byte[]> r = http.send(request(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            check(r.statusCode(), url, what);
-            return r;
-        } catch (IOException e) {
-            throw new HubError("cannot reach " + endpoint + " (" + e.getMessage() + "); set HF_ENDPOINT for a mirror", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HubError("interrupted while asking " + url);
-        }
     }
 
     /**

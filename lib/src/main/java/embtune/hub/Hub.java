@@ -166,7 +166,7 @@ public abstract class Hub {
             verify(part, e, repo);
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException ex) {
-            throw new HubError(repo + ": download of " + e.path() + " broke off (" + ex.getMessage() + "); run again to resume", ex);
+            throw new HubError(repo + ": download of " + e.path() + " broke off (" + why(ex) + "); run again to resume", ex);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new HubError("interrupted while downloading " + e.path() + "; run again to resume");
@@ -259,11 +259,20 @@ public abstract class Hub {
     }
     protected JsonNode getJson(String url, String what) {
         try {
+            return JSON.readTree(get(url, what).body());
+        } catch (IOException e) {
+            throw new HubError(what + ": the hub's answer is not JSON (" + why(e) + ")", e);
+        }
+    }
+
+    /** A GET whose status was checked; connection problems become a HubError naming the mirror variable. */
+    protected HttpResponse<byte[]> get(String url, String what) {
+        try {
             HttpResponse<byte[]> r = http.send(request(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
             check(r.statusCode(), url, what);
-            return JSON.readTree(r.body());
+            return r;
         } catch (IOException e) {
-            throw new HubError("cannot reach " + endpoint + " (" + e.getMessage() + "); set " + endpointVariable() + " for a mirror", e);
+            throw new HubError("cannot reach " + endpoint + " (" + why(e) + "); set " + endpointVariable() + " for a mirror", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HubError("interrupted while asking " + url);
@@ -283,6 +292,11 @@ public abstract class Hub {
                     + (token == null ? " (none is set)" : " with access to it"));
         if (status == 404) throw new HubError(what + ": not found (HTTP 404) at " + endpoint + "; check the id and revision");
         throw new HubError(what + ": HTTP " + status + " from " + url);
+    }
+
+    /** An I/O failure in words: its message, or its kind when it has none (a refused connection). */
+    static String why(Exception e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     static String what(RepoType type, String repo, String rev, String file) {
