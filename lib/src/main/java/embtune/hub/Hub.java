@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * A model/data set hub: Hugging Face ({@link HfHub}, the default) or ModelScope
