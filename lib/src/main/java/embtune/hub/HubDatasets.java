@@ -28,9 +28,9 @@ public final class HubDatasets {
     /** The chosen files, and whether the subset was used up as a folder name. */
     public record Files(List<Path> files, boolean subsetWasFolder) {}
 
-    /** A hub id rather than a path: org/name with an optional @revision, and no such file here. */
+    /** Shaped like a hub id: org/name with an optional @revision (the caller knows it is no local file). */
     public static boolean looksLikeId(String spec) {
-        return !java.nio.file.Files.exists(Path.of(spec)) && spec.matches("[A-Za-z0-9][\\w.-]*/[\\w.-]+(@[\\w./-]+)?");
+        return spec.matches("[A-Za-z0-9][\\w.-]*/[\\w.-]+(@[\\w./-]+)?");
     }
 
     public static Files resolve(String id, String subset, Hub hub) {

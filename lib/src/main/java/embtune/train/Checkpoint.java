@@ -37,11 +37,7 @@ public final class Checkpoint {
         return dir -> ModelSaver.writeInto(model, dir);
     }
 
-    public static void save(Path dir, Content content, AdamW optimizer, ObjectNode state) {
-        save(dir, content, optimizer, null, state);
-    }
-
-    /** With an fp16 run's loss scaler, whose scale and counters go into optimizer.safetensors too. */
+    /** AdamW's moments, and an fp16 run's loss scaler (or null), go into optimizer.safetensors. */
     public static void save(Path dir, Content content, AdamW optimizer, LossScaler scaler, ObjectNode state) {
         Map<String, NDArray> tensors = new LinkedHashMap<>(optimizer.state());
         if (scaler != null) tensors.putAll(scaler.state());
@@ -62,23 +58,17 @@ public final class Checkpoint {
         }
     }
 
-    /** Restores AdamW's moments and step count. */
-    public static void loadOptimizer(Path dir, AdamW optimizer, NDManager manager) {
+    /**
+     * Restores AdamW's moments and step count, and an fp16 run's loss scale when {@code scaler} is
+     * given (a checkpoint written without one leaves the scaler as it is).
+     */
+    public static void loadOptimizer(Path dir, AdamW optimizer, LossScaler scaler, NDManager manager) {
         Safetensors st = Safetensors.open(dir.resolve(OPTIMIZER));
         Map<String, NDArray> state = new LinkedHashMap<>();
         try (NDManager tmp = manager.newSubManager()) {
             for (String name : st.tensors().keySet()) state.put(name, st.load(name, tmp));
             optimizer.load(state, Long.parseLong(st.metadata().getOrDefault("step", "0")));
-        }
-    }
-
-    /** Restores an fp16 run's loss scale; a checkpoint without one leaves the scaler as it is. */
-    public static void loadScaler(Path dir, LossScaler scaler, NDManager manager) {
-        Safetensors st = Safetensors.open(dir.resolve(OPTIMIZER));
-        Map<String, NDArray> state = new LinkedHashMap<>();
-        try (NDManager tmp = manager.newSubManager()) {
-            for (String name : st.tensors().keySet()) if (name.startsWith("scaler.")) state.put(name, st.load(name, tmp));
-            scaler.load(state);
+            if (scaler != null) scaler.load(state);
         }
     }
 }

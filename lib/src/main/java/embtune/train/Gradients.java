@@ -16,14 +16,8 @@ public final class Gradients {
      * Scales every gradient by min(1, maxNorm / (norm + 1e-6)) where norm is the L2 norm of all
      * gradients together (torch's clip_grad_norm_), and returns that pre-clip norm as a device
      * scalar: reading it is the caller's choice, so clipping itself never waits for the device.
-     */
-    public static NDArray clipGlobalNorm(Collection<Parameter> params, double maxNorm) {
-        return clipGlobalNorm(params, maxNorm, null);
-    }
-
-    /**
-     * The same for gradients of a loss multiplied by {@code lossScale} (float16 training): the
-     * norm is measured unscaled, and unscaling and clipping are one multiply per gradient. The
+     * With {@code lossScale} (float16 training; null otherwise) the gradients are of a scaled loss:
+     * the norm is measured unscaled, and unscaling and clipping are one multiply per gradient. The
      * returned norm is infinite or NaN when a gradient overflowed.
      */
     public static NDArray clipGlobalNorm(Collection<Parameter> params, double maxNorm, NDArray lossScale) {

@@ -35,7 +35,15 @@ public final class LayerCheckpointing {
     }
 
     /** The no-graph forward: pooled embeddings plus what {@link #backward} needs. */
-    public record Forward(NDArray embeddings, List<NDArray> layerInputs, Encoder.Masks masks, NDArray ids, NDArray mask) {}
+    public record Forward(NDArray embeddings, List<NDArray> layerInputs, Encoder.Masks masks, NDArray ids, NDArray mask) {
+        /** Keeps what backward needs past the NDScope it was made in (it still closes with its manager). */
+        public Forward outliveScope() {
+            layerInputs.forEach(NDScope::unregister);
+            NDScope.unregister(ids, mask, masks.full());
+            if (masks.local() != null) NDScope.unregister(masks.local());
+            return this;
+        }
+    }
 
     public Forward forward(NDList inputs, int seed) {
         Encoder enc = model.encoder();
@@ -67,8 +75,7 @@ public final class LayerCheckpointing {
         }
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             scope.suppressNotUsedWarning();
-            NDArray h0 = enc.embed(f.ids());
-            if (enc.embeddingsTrainable()) backward(h0, grad); // frozen embeddings (LoRA) have nothing to receive
+            if (enc.embeddingsTrainable()) backward(enc.embed(f.ids()), grad); // frozen embeddings (LoRA): nothing to re-run
         }
         grad.close();
     }

@@ -60,12 +60,6 @@ public final class TrainStep implements AutoCloseable {
         this(model, loss, trainable, optimizer, Settings.of(maxGradNorm));
     }
 
-    /** @param miniBatchSize embed in chunks of this many texts (GradCache), or null for one pass */
-    public TrainStep(Embedder model, EmbeddingLoss loss, Map<String, Parameter> trainable, AdamW optimizer, double maxGradNorm,
-                     Integer miniBatchSize) {
-        this(model, loss, trainable, optimizer, Settings.of(maxGradNorm).miniBatchSize(miniBatchSize));
-    }
-
     public TrainStep(Embedder model, EmbeddingLoss loss, Map<String, Parameter> trainable, AdamW optimizer, Settings settings) {
         this.model = model;
         this.loss = loss;
@@ -148,10 +142,7 @@ public final class TrainStep implements AutoCloseable {
                 var batch = model.encode(texts.subList(start, Math.min(n, start + chunk)));
                 NDArray e;
                 if (checkpointing != null) {
-                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), seed + start * 1000);
-                    f.layerInputs().forEach(NDScope::unregister);
-                    NDScope.unregister(f.ids(), f.mask(), f.masks().full());
-                    if (f.masks().local() != null) NDScope.unregister(f.masks().local());
+                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), seed + start * 1000).outliveScope();
                     kept.add(f);
                     e = f.embeddings();
                 } else {

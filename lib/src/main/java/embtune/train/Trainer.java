@@ -154,7 +154,6 @@ public final class Trainer {
             Path ckpt = Path.of(config.resumeFromCheckpoint).toAbsolutePath();
             JsonNode state = Checkpoint.state(ckpt);
             start = state.get("global_step").asInt();
-            Checkpoint.loadOptimizer(ckpt, adam, model.manager());
             state.path("log_history").forEach(e -> history.add(TrainConfig.JSON.convertValue(e, Map.class)));
             if (state.hasNonNull("best_metric")) best = state.get("best_metric").asDouble();
             if (state.hasNonNull("best_model_checkpoint")) bestCkpt = Path.of(state.get("best_model_checkpoint").asText());
@@ -180,8 +179,8 @@ public final class Trainer {
         double pendingLoss = Double.NaN;
         try (TrainStep trainStep = new TrainStep(model, loss, trainable, adam, settings)) {
             LossScaler scaler = trainStep.scaler();
-            if (scaler != null && config.resumeFromCheckpoint != null)
-                Checkpoint.loadScaler(Path.of(config.resumeFromCheckpoint).toAbsolutePath(), scaler, model.manager());
+            if (config.resumeFromCheckpoint != null)
+                Checkpoint.loadOptimizer(Path.of(config.resumeFromCheckpoint).toAbsolutePath(), adam, scaler, model.manager());
             NDManager window = model.manager().newSubManager();
             List<NDArray> losses = new ArrayList<>();
             NDArray gradNorm = null;

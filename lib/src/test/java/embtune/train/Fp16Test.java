@@ -107,8 +107,14 @@ class Fp16Test {
         try (NDManager m = NDManager.newBaseManager(); LossScaler a = LossScaler.dynamic(m); LossScaler b = LossScaler.dynamic(m)) {
             for (int i = 0; i < 3; i++) a.update(m.create(Float.NaN));   // three overflows: scale 2^13, 3 skipped
             for (int i = 0; i < 5; i++) a.update(m.create(1f));          // five clean steps: tracker 5
-            embtune.model.SafetensorsWriter.write(dir.resolve(Checkpoint.OPTIMIZER), a.state(), Map.of("step", "8"));
-            Checkpoint.loadScaler(dir, b, m);
+            NDArray w = m.create(new float[] {1f, 2f});
+            AdamW adam = new AdamW(Map.of("w", wrap(w)), m, 0.9, 0.999, 1e-8, 0.1);
+            Map<String, NDArray> tensors = new java.util.LinkedHashMap<>(adam.state());
+            tensors.putAll(a.state());
+            embtune.model.SafetensorsWriter.write(dir.resolve(Checkpoint.OPTIMIZER), tensors, Map.of("step", "8"));
+            AdamW resumed = new AdamW(Map.of("w", wrap(w)), m, 0.9, 0.999, 1e-8, 0.1);
+            Checkpoint.loadOptimizer(dir, resumed, b, m); // one read restores the optimizer and the scaler
+            assertEquals(8, resumed.steps());
             assertEquals(8192f, b.currentScale());
             assertEquals(3, b.skipped());
             assertEquals(5f, b.state().get("scaler.growth_tracker").getFloat());

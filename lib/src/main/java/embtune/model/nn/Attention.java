@@ -32,7 +32,7 @@ public final class Attention {
         // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives;
         // applied to the [B, H, T, D] output rather than the [B, H, T, T] probabilities: nothing T x T more is kept
         // exp(max bias) is exactly 1 (some key visible: max 0) or 0 (all masked: -MAX): no Java scalar per layer
-        NDArray seesSomething = bias.max(new int[] {-1}, true).exp().toType(v.getDataType(), false);
+        NDArray seesSomething = bias.max(new int[] {-1}, true).exp(); // in the bias's dtype, which is v's
         return probs.matMul(v).mul(seesSomething);
     }
 
