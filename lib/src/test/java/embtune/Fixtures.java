@@ -6,9 +6,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
-/** The golden fixtures in ../shared/fixtures (tests run from lib/). */
+/** The golden fixtures in src/test/resources/fixtures (tests run from lib/), made by fixtures/generate.py. */
 public final class Fixtures {
-    public static final Path ROOT = Path.of("..", "..", "shared", "fixtures");
+    public static final Path ROOT = Path.of("src", "test", "resources", "fixtures");
 
     private Fixtures() {}
 

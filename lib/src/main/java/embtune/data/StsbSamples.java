@@ -166,6 +166,6 @@ public final class StsbSamples {
     }
 
     public static void main(String[] args) {
-        build(Path.of(args.length > 0 ? args[0] : "../shared/data/stsbenchmark"), Path.of(args.length > 1 ? args[1] : "datasets"));
+        build(Path.of(args.length > 0 ? args[0] : "datasets/stsbenchmark"), Path.of(args.length > 1 ? args[1] : "datasets"));
     }
 }

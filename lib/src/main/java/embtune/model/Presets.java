@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Configs of real model sizes, for benchmarks and parameter counts without downloading weights.
- * Numbers from the models' published config.json files (reference.md §6).
+ * Numbers from the models' published config.json files on the Hugging Face hub.
  */
 public final class Presets {
     private Presets() {}

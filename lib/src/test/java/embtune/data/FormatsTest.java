@@ -58,7 +58,7 @@ class FormatsTest {
 
     @Test
     void rawStsBenchmarkIsRecognisedAndScaled() {
-        Dataset d = Dataset.load("../../shared/data/stsbenchmark/sts-dev.csv");
+        Dataset d = Dataset.load("../datasets/stsbenchmark/sts-dev.csv");
         assertEquals(1500, d.size());
         assertEquals(new Record("A man with a hard hat is dancing.", "A man wearing a hard hat is dancing.", List.of(), 1.0f), d.get(0));
         assertEquals(DataKind.SCORES, d.kind());
@@ -75,7 +75,7 @@ class FormatsTest {
     @Test
     void bundledSamplesAreRebuiltIdentically() throws Exception {
         Path out = dir.resolve("rebuilt");
-        StsbSamples.build(Path.of("../../shared/data/stsbenchmark"), out);
+        StsbSamples.build(Path.of("../datasets/stsbenchmark"), out);
         for (String f : List.of("stsb-train.jsonl", "stsb-test.jsonl", "stsb-binary-train.jsonl",
                 "stsb-infonce-train.jsonl", "stsb-retrieval-test/qrels.tsv", "stsb-retrieval-test/corpus.jsonl"))
             assertEquals(java.nio.file.Files.readString(DataFiles.bundled(f)), java.nio.file.Files.readString(out.resolve(f)), f);

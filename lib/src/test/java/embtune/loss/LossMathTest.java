@@ -12,7 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The worked vectors of reference.md §8, the hard-negative rule and the option plumbing. */
+/** Worked vectors (numpy, float64, from ms-swift's loss formulas), the hard-negative rule and the option plumbing. */
 class LossMathTest {
     static NDManager m;
 
