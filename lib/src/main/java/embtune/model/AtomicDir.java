@@ -57,6 +57,34 @@ public final class AtomicDir {
         }
     }
 
+    private static final java.util.regex.Pattern LEFTOVER = java.util.regex.Pattern.compile("\\.(.+)\\.(tmp|old)-(\\d+)");
+
+    /**
+     * Clears what a write killed midway ({@code kill -9}, power loss) left in {@code parent}: a
+     * half-written {@code .NAME.tmp-PID} is deleted; a {@code .NAME.old-PID} is put back when NAME
+     * is missing (the kill fell between the two renames) and deleted otherwise. Leftovers of a
+     * process that is still alive are not touched. Returns how many were cleared.
+     */
+    public static int clearLeftovers(Path parent) {
+        int n = 0;
+        if (!Files.isDirectory(parent)) return 0;
+        try (var list = Files.list(parent)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                var m = LEFTOVER.matcher(p.getFileName().toString());
+                if (!m.matches()) continue;
+                long pid = Long.parseLong(m.group(3));
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                Path target = parent.resolve(m.group(1));
+                if (m.group(2).equals("old") && !Files.exists(target)) Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
+                else deleteTree(p);
+                n++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear unfinished writes in " + parent, e);
+        }
+        return n;
+    }
+
     public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) return;
         Files.walkFileTree(p, new SimpleFileVisitor<>() {

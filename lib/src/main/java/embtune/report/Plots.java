@@ -68,6 +68,12 @@ public final class Plots {
         s.setMarker(markers || xy[0].length == 1 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
     }
 
+    static {
+        // ImageIO's default disk cache registers a shutdown hook per stream, which fails once the
+        // JVM is shutting down: the report of a run stopped by Ctrl-C would never be written
+        javax.imageio.ImageIO.setUseCache(false);
+    }
+
     public static BufferedImage image(XYChart c) {
         return BitmapEncoder.getBufferedImage(c);
     }

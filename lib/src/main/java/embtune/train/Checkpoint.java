@@ -51,11 +51,18 @@ public final class Checkpoint {
     public static JsonNode state(Path dir) {
         Path f = dir.resolve(STATE);
         if (!Files.exists(f)) throw new IllegalArgumentException(dir + " is not a checkpoint: no " + STATE);
+        JsonNode state;
         try {
-            return TrainConfig.JSON.readTree(f.toFile());
+            state = TrainConfig.JSON.readTree(f.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(f + " is not valid JSON (cut off?): " + e.getOriginalMessage().lines().findFirst().orElse("")
+                    + " at line " + e.getLocation().getLineNr() + "; resume from another checkpoint");
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot read " + f, e);
         }
+        if (state == null || !state.path("global_step").canConvertToInt() || state.path("global_step").asInt() < 0)
+            throw new IllegalArgumentException(f + " has no global_step; resume from another checkpoint");
+        return state;
     }
 
     /**

@@ -54,12 +54,35 @@ public final class RunFolder implements AutoCloseable {
         }
     }
 
-    /** Continue writing into the run folder a checkpoint belongs to. */
-    public static RunFolder reopen(Path runDir) {
+    /**
+     * Continue writing into the run folder a checkpoint belongs to, resuming after {@code step}:
+     * events logged after it (a run that went further before being resumed from an earlier
+     * checkpoint) are dropped, as the Trainer state drops them, and unfinished checkpoint writes of
+     * a killed process are cleared.
+     */
+    public static RunFolder reopen(Path runDir, long step) {
         try {
+            embtune.model.AtomicDir.clearLeftovers(runDir);
+            Path log = runDir.resolve("logging.jsonl");
+            if (Files.exists(log)) {
+                List<String> kept = new ArrayList<>();
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    if (line.isBlank()) continue;
+                    com.fasterxml.jackson.databind.JsonNode event;
+                    try {
+                        event = JSON.readTree(line);
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException cutOff) {
+                        continue; // the last line of a killed process
+                    }
+                    if (!event.path("step").isNumber() || event.path("step").asLong() <= step) kept.add(line);
+                }
+                Path tmp = runDir.resolve("logging.jsonl.tmp");
+                Files.write(tmp, kept, StandardCharsets.UTF_8);
+                Files.move(tmp, log, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
             return new RunFolder(runDir);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot reopen the run folder " + runDir, e);
         }
     }
 

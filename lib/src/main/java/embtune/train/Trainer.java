@@ -110,6 +110,7 @@ public final class Trainer {
     }
 
     private Run loop(Dataset train, Dataset val) {
+        config.validate();
         // ---- what to learn, from what ---------------------------------------------------------
         LossType lossType = customLoss == null ? chooseLoss(train) : null;
         if (val == null && config.splitDatasetRatio > 0) {
@@ -157,7 +158,7 @@ public final class Trainer {
             state.path("log_history").forEach(e -> history.add(TrainConfig.JSON.convertValue(e, Map.class)));
             if (state.hasNonNull("best_metric")) best = state.get("best_metric").asDouble();
             if (state.hasNonNull("best_model_checkpoint")) bestCkpt = Path.of(state.get("best_model_checkpoint").asText());
-            folder = RunFolder.reopen(ckpt.getParent());
+            folder = RunFolder.reopen(ckpt.getParent(), start);
         } else {
             folder = RunFolder.create(Path.of(config.outputDir));
         }
@@ -261,7 +262,7 @@ public final class Trainer {
                 int done = (int) adam.steps();
                 if (done > 0 && (last == null || RunFolder.stepOf(last) != done)) {
                     last = save(folder, content, done, adam, scaler, history, best, bestCkpt, batches);
-                    progress.line("interrupted: saved " + last);
+                    progress.line("interrupted: saved " + last + "; continue with --resume_from_checkpoint " + last);
                 }
             }
         } finally {
@@ -341,23 +342,31 @@ public final class Trainer {
         state.set("log_history", TrainConfig.JSON.valueToTree(history));
         Path dir = folder.checkpoint(step);
         Checkpoint.save(dir, content, adam, scaler, state);
-        rotate(folder, bestCkpt);
+        rotate(folder, dir, bestCkpt);
         return dir;
     }
 
-    /** Keep at most save_total_limit checkpoints; the best one is never deleted. */
-    private void rotate(RunFolder folder, Path bestCkpt) {
-        if (config.saveTotalLimit == null) return;
+    /**
+     * Keep at most save_total_limit checkpoints, oldest deleted first. As in Hugging Face's Trainer,
+     * a limit of 0 or less means no rotation, and neither the newest checkpoint (the one just
+     * written) nor the best one is ever deleted.
+     */
+    private void rotate(RunFolder folder, Path newest, Path bestCkpt) {
+        if (config.saveTotalLimit == null || config.saveTotalLimit <= 0) return;
         List<Path> all = folder.checkpoints();
         for (int i = 0; i < all.size() - config.saveTotalLimit; i++) {
             Path p = all.get(i);
-            if (bestCkpt != null && p.toAbsolutePath().normalize().equals(bestCkpt.toAbsolutePath().normalize())) continue;
+            if (same(p, newest) || bestCkpt != null && same(p, bestCkpt)) continue;
             try {
                 embtune.model.AtomicDir.deleteTree(p);
             } catch (java.io.IOException e) {
                 out.println("warning: could not delete old checkpoint " + p + ": " + e.getMessage());
             }
         }
+    }
+
+    private static boolean same(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     private static Map<String, Object> event(int step, double epoch) {

@@ -42,5 +42,9 @@ class InterruptTest {
         assertEquals("checkpoint-" + step, ckpt.getFileName().toString());
         assertTrue(seen.toString().contains("interrupted: saved"), seen.toString());
         assertTrue(Files.exists(ckpt.resolve("model.safetensors")) && Files.exists(ckpt.resolve("optimizer.safetensors")));
+        // the run folder is finished before the exit: report and plots, no error line
+        assertTrue(Files.size(run.resolve("report.html")) > 1000 && Files.exists(run.resolve("loss.png")), seen.toString());
+        assertFalse(seen.toString().contains("Shutdown in progress"), seen.toString());
+        assertFalse(seen.toString().contains("train: "), "no error line after Ctrl-C:\n" + seen);
     }
 }
