@@ -201,26 +201,57 @@ public final class Cli {
         if (code != 0) System.exit(code);
     }
 
+    /**
+     * The one top-level handler: a usage mistake (flag, value) is one line and exit 2; a failure
+     * of the run (data, model, hub, I/O) one line and exit 1; anything unexpected one line naming
+     * its kind, exit 1. {@code EMBTUNE_DEBUG=1} adds the stack trace.
+     */
     int run(String[] argv, Body body, PrintStream out, PrintStream err) {
+        int code;
+        Throwable failure;
         try {
             Args args = parse(argv);
-            if (args.values.containsKey("hub")) embtune.hub.Hub.useByDefault(args.get("hub")); // every hub id of this command
+            if (args.values.containsKey("hub")) {
+                try {
+                    embtune.hub.Hub.useByDefault(args.get("hub")); // every hub id of this command
+                } catch (IllegalArgumentException e) {
+                    throw new UsageError("--hub: " + e.getMessage());
+                }
+            }
             body.run(args);
             return 0;
         } catch (HelpRequested h) {
             out.print(usage());
             return 0;
-        } catch (UsageError e) {
+        } catch (UsageError | embtune.train.ConfigError e) {
             err.println(command + ": " + e.getMessage());
             err.println("run with --help for the options");
-            return 2;
-        } catch (embtune.data.DataError | embtune.model.ModelError | embtune.hub.HubError | IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+            code = 2;
+            failure = e;
+        } catch (embtune.data.DataError | embtune.model.ModelError | embtune.hub.HubError | IllegalArgumentException | IllegalStateException e) {
             err.println(command + ": " + e.getMessage());
-            return 1;
+            code = 1;
+            failure = e;
+        } catch (java.io.UncheckedIOException | java.io.IOException e) {
+            Throwable io = e instanceof java.io.UncheckedIOException u ? u.getCause() : e;
+            String msg = e.getMessage();
+            if (io != null && io != e && io.getMessage() != null && (msg == null || !msg.contains(io.getMessage())))
+                msg = (msg == null ? "" : msg + ": ") + io.getClass().getSimpleName() + " " + io.getMessage();
+            err.println(command + ": " + msg);
+            code = 1;
+            failure = e;
         } catch (Exception e) {
-            err.println(command + ": " + e);
-            e.printStackTrace(err);
-            return 1;
+            err.println(command + ": internal error: " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                    + (debug() ? "" : " (EMBTUNE_DEBUG=1 shows the stack trace)"));
+            code = 1;
+            failure = e;
         }
+        if (debug()) failure.printStackTrace(err);
+        return code;
+    }
+
+    static boolean debug() {
+        String v = System.getenv("EMBTUNE_DEBUG");
+        return v != null && !v.isBlank() && !v.equals("0") && !v.equalsIgnoreCase("false");
     }
 }

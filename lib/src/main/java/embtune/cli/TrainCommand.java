@@ -28,7 +28,7 @@ public final class TrainCommand {
 
     public static void main(String[] argv) {
         cli().run(argv, a -> {
-            TrainConfig config = ConfigFlags.apply(a, new TrainConfig());
+            TrainConfig config = ConfigFlags.apply(a, new TrainConfig()).validate();
             restartForPrecision(config.precision, config.device, argv);
             run(config);
         });

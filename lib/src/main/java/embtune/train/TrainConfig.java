@@ -160,6 +160,72 @@ public class TrainConfig {
         return evalSteps != null ? evalSteps : saveSteps;
     }
 
+    /**
+     * Checks every number and choice against what it can mean, so a slip (a negative learning
+     * rate, a warmup ratio of 5, qlora) stops the run before anything is written instead of
+     * training on something else. Returns this for chaining.
+     */
+    public TrainConfig validate() {
+        positive("learning_rate", learningRate);
+        atLeast("weight_decay", weightDecay, 0);
+        unitOpen("adam_beta1", adamBeta1);
+        unitOpen("adam_beta2", adamBeta2);
+        positive("adam_epsilon", adamEpsilon);
+        atLeast("max_grad_norm", maxGradNorm, 0);
+        if (!(warmupRatio >= 0 && warmupRatio <= 1)) throw new ConfigError("warmup_ratio", warmupRatio, "it must be in [0, 1]");
+        atLeast("warmup_steps", warmupSteps, 0);
+        positive("num_train_epochs", numTrainEpochs);
+        if (maxSteps == 0 || maxSteps < -1) throw new ConfigError("max_steps", maxSteps, "it must be > 0, or -1 for num_train_epochs");
+        atLeast("per_device_train_batch_size", perDeviceTrainBatchSize, 1);
+        atLeast("per_device_eval_batch_size", perDeviceEvalBatchSize, 1);
+        if (gradientAccumulationSteps != null) atLeast("gradient_accumulation_steps", gradientAccumulationSteps, 1);
+        if (maxLength != null) atLeast("max_length", maxLength, 1);
+        if (miniBatchSize != null) atLeast("mini_batch_size", miniBatchSize, 1);
+        if (!(splitDatasetRatio >= 0 && splitDatasetRatio < 1))
+            throw new ConfigError("split_dataset_ratio", splitDatasetRatio, "it must be in [0, 1)");
+        atLeast("logging_steps", loggingSteps, 1);
+        atLeast("save_steps", saveSteps, 1);
+        if (evalSteps != null) atLeast("eval_steps", evalSteps, 1);
+        atLeast("lora_rank", loraRank, 1);
+        positive("lora_alpha", loraAlpha);
+        if (!(loraDropout >= 0 && loraDropout < 1)) throw new ConfigError("lora_dropout", loraDropout, "it must be in [0, 1)");
+        atLeast("margin", margin, 0);
+        if (infonceTemperature != null) positive("infonce_temperature", infonceTemperature);
+        if (infonceHardNegatives != null) atLeast("infonce_hard_negatives", infonceHardNegatives, 0);
+        oneOf("train_type", trainType, "full", "lora");
+        oneOf("lr_scheduler_type", lrSchedulerType, "constant", "linear", "cosine");
+        oneOf("eval_strategy", evalStrategy, "steps", "no");
+        oneOf("loss_type", lossType == null ? "auto" : lossType.replace('-', '_'), "auto", "cosine_similarity", "contrastive", "online_contrastive", "infonce");
+        if (precision != null) oneOf("precision", precision, "auto", "fp32", "tf32", "fp16");
+        if (hub != null) oneOf("hub", hub, "huggingface", "hf", "modelscope", "ms");
+        if (device != null && !device.toLowerCase(java.util.Locale.ROOT).matches("auto|cpu|(gpu|cuda)(:\\d+)?"))
+            throw new ConfigError("device", device, "choose auto, cpu, gpu or gpu:N");
+        return this;
+    }
+
+    private static void positive(String flag, Double v) {
+        if (v != null && !(v > 0 && Double.isFinite(v))) throw new ConfigError(flag, v, "it must be > 0");
+    }
+
+    private static void atLeast(String flag, double v, double min) {
+        if (!(v >= min && Double.isFinite(v))) throw new ConfigError(flag, v == Math.rint(v) ? (Object) (long) v : v, "it must be >= " + (long) min);
+    }
+
+    private static void unitOpen(String flag, double v) {
+        if (!(v >= 0 && v < 1)) throw new ConfigError(flag, v, "it must be in [0, 1)");
+    }
+
+    private static void oneOf(String flag, String v, String... allowed) {
+        String k = v == null ? null : v.toLowerCase(java.util.Locale.ROOT);
+        for (String a : allowed) if (a.equals(k)) return;
+        String why = flag.equals("train_type") && "qlora".equals(k)
+                ? "qlora needs 4-bit quantised weights, which this engine cannot run; use lora"
+                : flag.equals("precision") && k != null && k.startsWith("bf")
+                ? "DJL's PyTorch engine has no bfloat16; use fp16 (with loss scaling) or tf32"
+                : "choose " + String.join(", ", allowed);
+        throw new ConfigError(flag, v, why);
+    }
+
     public String toJson() {
         try {
             return JSON.writeValueAsString(this);

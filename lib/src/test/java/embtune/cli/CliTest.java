@@ -47,4 +47,20 @@ class CliTest {
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("t: bad data"));
         assertFalse(err.toString(StandardCharsets.UTF_8).contains("at embtune"), "no stack trace for known errors");
     }
+
+    @Test
+    void unexpectedFailuresAreOneLineNamingTheirKind() {
+        var err = new ByteArrayOutputStream();
+        var e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        var o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertEquals(1, cli().run(new String[] {}, a -> { throw new NullPointerException("x is null"); }, o, e));
+        assertEquals(1, cli().run(new String[] {}, a -> { throw new java.io.UncheckedIOException("cannot read f",
+                new java.nio.charset.MalformedInputException(1)); }, o, e));
+        assertEquals(2, cli().run(new String[] {}, a -> { throw new embtune.train.ConfigError("save_steps", 0, "it must be >= 1"); }, o, e));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("t: internal error: NullPointerException: x is null"), text);
+        assertTrue(text.contains("t: cannot read f: MalformedInputException"), text);
+        assertTrue(text.contains("t: --save_steps: 0 is not allowed; it must be >= 1"), text);
+        assertFalse(text.contains("\tat "), "no stack trace unless EMBTUNE_DEBUG is set: " + text);
+    }
 }
