@@ -30,7 +30,7 @@ final class CsvReader {
         }
         CSVFormat format = CSVFormat.DEFAULT.builder().setDelimiter(delimiter).setHeader().setSkipHeaderRecord(true)
                 .setIgnoreEmptyLines(true).build();
-        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8); CSVParser p = CSVParser.parse(r, format)) {
+        try (Reader r = Fields.utf8(path); CSVParser p = CSVParser.parse(r, format)) {
             List<String> header = p.getHeaderNames();
             Columns c = columns != null ? columns : Columns.guess(header);
             if (c == null)
@@ -45,8 +45,11 @@ final class CsvReader {
                     sink.invalid(e);
                 }
             }
-        } catch (IOException | UncheckedIOException e) {
-            throw new DataError(file, 0, null, "cannot parse as CSV: " + e.getMessage());
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+            String why = cause instanceof java.nio.charset.CharacterCodingException ? "not valid UTF-8 text (save the file as UTF-8)"
+                    : String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new DataError(file, 0, null, "cannot parse as CSV: " + why);
         }
     }
 
@@ -102,11 +105,9 @@ final class CsvReader {
 
     private static void readStsb(Path path, RowSink sink) {
         String file = path.toString();
-        try (var lines = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            String text;
-            long line = 0;
-            while ((text = lines.readLine()) != null) {
-                line++;
+        try (Utf8Lines lines = new Utf8Lines(path)) {
+            for (String text; (text = lines.next()) != null; ) {
+                long line = lines.line();
                 if (text.isBlank()) continue;
                 String[] f = text.split("\t", -1);
                 try {
@@ -124,8 +125,8 @@ final class CsvReader {
     }
 
     private static String firstLine(Path path) {
-        try (var r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            String l = r.readLine();
+        try (Utf8Lines r = new Utf8Lines(path)) {
+            String l = r.next();
             return l == null ? "" : l;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);

@@ -81,6 +81,14 @@ public final class Dataset implements Iterable<Record> {
         if (parts.size() == 1) return parts.get(0);
         RecordStore s = new RecordStore();
         StringBuilder name = new StringBuilder();
+        Dataset labelled = null, unlabelled = null;
+        for (Dataset d : parts) {
+            if (d.stats().labelled() > 0) labelled = labelled == null ? d : labelled;
+            if (d.stats().labelled() < d.size()) unlabelled = unlabelled == null ? d : unlabelled;
+        }
+        if (labelled != null && unlabelled != null)
+            throw new DataError(unlabelled.name(), 0, "label", "rows without labels, while " + labelled.name()
+                    + " has labels; join data sets that are all labelled or all unlabelled");
         for (Dataset d : parts) {
             name.append(name.length() == 0 ? "" : " + ").append(d.name());
             for (int i = 0; i < d.size(); i++) s.add(d.get(i), d.lineOf(i));

@@ -27,8 +27,9 @@ final class DatasetLoader implements RowSink {
     static Dataset load(DatasetSpec spec, LoadOptions opts) {
         Path path = Path.of(spec.path());
         String name = path.getFileName() == null ? spec.path() : path.getFileName().toString();
-        if (!Files.exists(path) && embtune.hub.HubDatasets.looksLikeId(spec.path())) return fromHub(spec, opts);
-        if (!Files.exists(path)) throw new DataError(spec.path(), 0, null, "no such file (nor a hub data set id like org/name)");
+        if (!Files.exists(path) && !looksLocal(spec.path()) && embtune.hub.HubDatasets.looksLikeId(spec.path())) return fromHub(spec, opts);
+        if (!Files.exists(path)) throw new DataError(spec.path(), 0, null, looksLocal(spec.path()) ? "no such file"
+                : "no such file (nor a hub data set id like org/name)");
         if (Files.isDirectory(path)) throw new DataError(spec.path(), 0, null, "is a directory; give a .jsonl, .json, .csv, .tsv or .parquet file");
         DatasetLoader loader = new DatasetLoader(spec.path(), Subset.parse(spec.subset(), name), opts.skipInvalid());
         String ext = extension(path);
@@ -41,6 +42,7 @@ final class DatasetLoader implements RowSink {
         }
         if (loader.store.size() == 0 && loader.skipped == 0 && loader.filtered == 0)
             throw new DataError(spec.path(), 0, null, "no rows");
+        loader.requireLabelsOnAllOrNone(spec.path());
         Dataset all = new Dataset(spec.toString(), loader.store, null,
                 new Dataset.LoadReport(loader.skipped, loader.filtered, List.copyOf(loader.errors)));
         return spec.sample() == null ? all : all.sample(spec.sample(), opts.seed());
@@ -57,10 +59,32 @@ final class DatasetLoader implements RowSink {
         return spec.sample() == null ? all : all.sample(spec.sample(), opts.seed());
     }
 
+    /** ./x, ../x, /x, ~/x and names ending in a data file type are paths, never hub ids. */
+    static boolean looksLocal(String spec) {
+        String s = spec.toLowerCase(Locale.ROOT);
+        return s.startsWith("./") || s.startsWith("../") || s.startsWith("/") || s.startsWith("~") || s.contains("\\")
+                || s.matches(".*\\.(jsonl|json|csv|tsv|parquet|txt)$");
+    }
+
     private static String extension(Path p) {
         String f = p.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = f.lastIndexOf('.');
         return dot < 0 ? "" : f.substring(dot + 1);
+    }
+
+    /**
+     * Labels on some rows but not on others would be read as "positives only" or as label 1.0,
+     * neither of which the file says: stop at the first row that differs.
+     */
+    private void requireLabelsOnAllOrNone(String file) {
+        int labelled = -1, unlabelled = -1;
+        for (int i = 0; i < store.size() && (labelled < 0 || unlabelled < 0); i++) {
+            if (Float.isNaN(store.label(i))) { if (unlabelled < 0) unlabelled = i; }
+            else if (labelled < 0) labelled = i;
+        }
+        if (labelled < 0 || unlabelled < 0) return;
+        throw new DataError(file, store.line(unlabelled), "label", "no label, but line " + store.line(labelled) + " has one ("
+                + store.label(labelled) + "); label every row (scores or 0/1) or none (positives only, for infonce)");
     }
 
     @Override

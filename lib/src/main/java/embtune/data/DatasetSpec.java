@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
  */
 public record DatasetSpec(String path, String subset, Integer sample) {
     private static final Pattern SAMPLE = Pattern.compile("^(.*)#(\\d+)$");
+    private static final Pattern BAD_SAMPLE = Pattern.compile("^.+#[^/\\\\.]*$"); // "#-3", "#abc", "#"
     private static final Pattern SUBSET = Pattern.compile("^(.+):([A-Za-z_][\\w-]*)$");
 
     public static DatasetSpec parse(String spec) {
@@ -19,8 +20,15 @@ public record DatasetSpec(String path, String subset, Integer sample) {
         Matcher m = SAMPLE.matcher(rest);
         if (m.matches()) {
             rest = m.group(1);
-            n = Integer.valueOf(m.group(2));
-            if (n == 0) throw new IllegalArgumentException("dataset spec '" + spec + "': #0 takes no rows");
+            try {
+                n = Integer.valueOf(m.group(2));
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n <= 0) throw new DataError(spec, 0, null, "#N takes a whole number of rows from 1 to " + Integer.MAX_VALUE);
+        } else if (BAD_SAMPLE.matcher(rest).matches()) {
+            throw new DataError(spec, 0, null, "#N takes a whole number of rows, like data.jsonl#500, not '"
+                    + rest.substring(rest.lastIndexOf('#')) + "'");
         }
         String subset = null;
         m = SUBSET.matcher(rest);

@@ -38,4 +38,17 @@ final class Fields {
     private static String fmt(double d) {
         return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
+
+    /** A UTF-8 reader that skips a byte-order mark, as Python's utf-8-sig does. */
+    static java.io.BufferedReader utf8(java.nio.file.Path path) throws java.io.IOException {
+        var r = java.nio.file.Files.newBufferedReader(path, java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            r.mark(1);
+            if (r.read() != '\uFEFF') r.reset();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            r.close();
+            r = java.nio.file.Files.newBufferedReader(path, java.nio.charset.StandardCharsets.UTF_8); // the first line reports it
+        }
+        return r;
+    }
 }

@@ -25,17 +25,21 @@ final class JsonReader {
     static void readJsonl(Path path, RowSink sink) {
         String file = path.toString();
         SwiftRow.Format[] format = {null};
-        try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            String text;
-            long line = 0;
-            while ((text = in.readLine()) != null) {
-                line++;
+        try (Utf8Lines in = new Utf8Lines(path)) {
+            for (String text; (text = in.next()) != null; ) {
+                long line = in.line();
                 if (text.isBlank()) continue;
                 JsonNode row;
-                try {
-                    row = JSON.readTree(text);
+                try (JsonParser p = JSON.createParser(text)) {
+                    row = JSON.readTree(p);
+                    // a line holds one value: "{...}{...}" or "{...}garbage" is an error, not its first object
+                    if (p.nextToken() != null) {
+                        sink.invalid(new DataError(file, line, null, "malformed JSON: content after the first value"
+                                + " (one JSON object per line)"));
+                        continue;
+                    }
                 } catch (JsonProcessingException e) {
-                    sink.invalid(new DataError(file, line, null, "malformed JSON: " + e.getOriginalMessage()));
+                    sink.invalid(new DataError(file, line, null, "malformed JSON: " + e.getOriginalMessage().lines().findFirst().orElse("")));
                     continue;
                 }
                 convert(file, line, row, format, sink);
@@ -48,7 +52,7 @@ final class JsonReader {
     static void readArray(Path path, RowSink sink) {
         String file = path.toString();
         SwiftRow.Format[] format = {null};
-        try (JsonParser p = JSON.createParser(path.toFile())) {
+        try (JsonParser p = JSON.createParser(Fields.utf8(path))) {
             if (p.nextToken() != JsonToken.START_ARRAY)
                 throw new DataError(file, p.currentLocation().getLineNr(), null, "a .json data file must hold one array of rows");
             while (p.nextToken() != JsonToken.END_ARRAY) {
@@ -56,9 +60,13 @@ final class JsonReader {
                 JsonNode row = p.readValueAsTree();
                 convert(file, line, row, format, sink);
             }
+            if (p.nextToken() != null)
+                throw new DataError(file, p.currentLocation().getLineNr(), null, "content after the closing ] of the array");
         } catch (JsonProcessingException e) {
             throw new DataError(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(), null,
-                    "malformed JSON: " + e.getOriginalMessage());
+                    "malformed JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new DataError(file, 0, null, "not valid UTF-8 text (save the file as UTF-8)");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }

@@ -43,9 +43,11 @@ public final class LossTable {
     /** Throws, naming the rule, if {@code loss} cannot learn from data with these counts. */
     public static void check(LossType loss, DatasetStats s, String dataName) {
         String problem = problem(loss, s);
-        if (problem != null)
+        if (problem != null) {
+            Choice rec = recommend(s);
             throw new IllegalArgumentException(dataName + ": loss " + loss.id() + " cannot use this data: "
-                    + problem + ". The data is " + s.kind() + "; recommended: " + recommend(s));
+                    + problem + ". The data is " + s.kind() + (rec.loss() == loss ? "" : "; recommended: " + rec));
+        }
     }
 
     static String problem(LossType loss, DatasetStats s) {

@@ -93,4 +93,56 @@ class BadInputTest {
         assertTrue(d.loadReport().toString().contains("skipped 2 invalid rows"), d.loadReport().toString());
         assertTrue(d.loadReport().toString().contains("a.jsonl:3: field 'response'"), d.loadReport().toString());
     }
+
+    @Test
+    void labelsOnSomeRowsOnlyAreAnError() {
+        String l1 = "{\"query\": \"q\", \"response\": \"p\", \"label\": 0.8}";
+        at(fails("a.jsonl", l1, l1, OK, l1), 3, "label", "line 1 has one");
+        at(fails("b.jsonl", l1, "{\"query\": \"q\", \"response\": \"p\", \"label\": null}"), 2, "label", "no label");
+        at(fails("c.jsonl", OK, l1), 1, "label", "line 2 has one");
+        Path csv = DataFiles.write(dir, "d.csv", "sentence1,sentence2,score", "a,b,0.5", "c,d,");
+        assertTrue(assertThrows(DataError.class, () -> Dataset.load(csv.toString())).getMessage().contains("d.csv:3"));
+        Dataset labelled = Dataset.load(DataFiles.write(dir, "e.jsonl", l1).toString());
+        Dataset unlabelled = Dataset.load(DataFiles.write(dir, "f.jsonl", OK).toString());
+        assertThrows(DataError.class, () -> Dataset.concat(java.util.List.of(labelled, unlabelled)));
+    }
+
+    @Test
+    void contentAfterTheObjectIsAnError() {
+        at(fails("a.jsonl", OK, OK + OK), 2, null, "malformed JSON");
+        at(fails("b.jsonl", OK + "garbage"), 1, null, "malformed JSON");
+        at(fails("c.jsonl", OK + " ,"), 1, null, "malformed JSON");
+        DataError e = fails("d.json", "[" + OK + "]", "[]");
+        assertTrue(e.getMessage().contains("content after the closing ]"), e.getMessage());
+        assertEquals(1, Dataset.load(DataFiles.write(dir, "ok.jsonl", OK + "   ").toString()).size(), "trailing spaces are fine");
+    }
+
+    @Test
+    void aByteOrderMarkIsAccepted() {
+        assertEquals("q", Dataset.load(DataFiles.write(dir, "a.jsonl", "\uFEFF" + OK).toString()).get(0).anchor());
+        assertEquals("a", Dataset.load(DataFiles.write(dir, "b.csv", "\uFEFFsentence1,sentence2,score", "a,b,0.5").toString()).get(0).anchor());
+        assertEquals("q", Dataset.load(DataFiles.write(dir, "c.json", "\uFEFF[" + OK + "]").toString()).get(0).anchor());
+    }
+
+    @Test
+    void invalidUtf8NamesTheLine() throws Exception {
+        Path f = dir.resolve("a.jsonl");
+        byte[] bad = (OK + "\n{\"query\": \"q\u00ff\", \"response\": \"p\"}\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.nio.file.Files.write(f, bad);
+        at(assertThrows(DataError.class, () -> Dataset.load(f.toString())), 2, null, "not valid UTF-8");
+        Path c = dir.resolve("a.csv");
+        java.nio.file.Files.write(c, "sentence1,sentence2\na\u00ff,b\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertTrue(assertThrows(DataError.class, () -> Dataset.load(c.toString())).getMessage().contains("not valid UTF-8"));
+    }
+
+    @Test
+    void sampleCountsAndLocalPathsSayWhatIsWrong() {
+        Path f = DataFiles.write(dir, "a.jsonl", OK);
+        for (String n : new String[] {"#-3", "#abc", "#0", "#"})
+            assertTrue(assertThrows(DataError.class, () -> Dataset.load(f + n)).getMessage().contains("#N takes a whole number"), n);
+        for (String p : new String[] {"./nope.jsonl", "d/nope.jsonl", "/abs/nope.jsonl", "../x/nope.csv"}) {
+            String msg = assertThrows(DataError.class, () -> Dataset.load(p)).getMessage();
+            assertTrue(msg.contains("no such file") && !msg.contains("hub") && !msg.contains("huggingface"), p + ": " + msg);
+        }
+    }
 }

@@ -13,12 +13,12 @@ class FormatsTest {
     @Test
     void queryResponseFormatWithNegativesAndLabel() {
         Path f = DataFiles.write(dir, "a.jsonl",
-                "{\"query\": \"q1\", \"response\": \"p1\", \"rejected_response\": [\"n1\", \"n2\"]}",
+                "{\"query\": \"q1\", \"response\": \"p1\", \"rejected_response\": [\"n1\", \"n2\"], \"label\": 1}",
                 "",
                 "{\"query\": \"q2\", \"response\": \"p2\", \"label\": 0.8}");
         Dataset d = Dataset.load(f.toString());
         assertEquals(2, d.size());
-        assertEquals(new Record("q1", "p1", List.of("n1", "n2"), null), d.get(0));
+        assertEquals(new Record("q1", "p1", List.of("n1", "n2"), 1f), d.get(0));
         assertEquals(new Record("q2", "p2", List.of(), 0.8f), d.get(1));
         assertEquals(3, d.lineOf(1));
     }
@@ -35,10 +35,10 @@ class FormatsTest {
 
     @Test
     void jsonArrayFile() {
-        Path f = DataFiles.write(dir, "a.json", "[", "{\"query\": \"q1\", \"response\": \"p1\"},",
+        Path f = DataFiles.write(dir, "a.json", "[", "{\"query\": \"q1\", \"response\": \"p1\", \"label\": 1},",
                 "{\"query\": \"q2\", \"response\": \"p2\", \"label\": 0}", "]");
         Dataset d = Dataset.load(f.toString());
-        assertEquals(List.of(Record.pair("q1", "p1"), Record.pair("q2", "p2", 0f)), d.records());
+        assertEquals(List.of(Record.pair("q1", "p1", 1f), Record.pair("q2", "p2", 0f)), d.records());
     }
 
     @Test

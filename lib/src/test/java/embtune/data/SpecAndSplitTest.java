@@ -19,7 +19,7 @@ class SpecAndSplitTest {
         assertEquals(new DatasetSpec("x.jsonl", null, 5), DatasetSpec.parse("x.jsonl#5"));
         assertEquals(new DatasetSpec("sentence-transformers/stsb", "positive", null), DatasetSpec.parse("sentence-transformers/stsb:positive"));
         assertEquals(new DatasetSpec("C:\\data\\x.jsonl", null, null), DatasetSpec.parse("C:\\data\\x.jsonl"));
-        assertThrows(IllegalArgumentException.class, () -> DatasetSpec.parse("x.jsonl#0"));
+        assertTrue(assertThrows(DataError.class, () -> DatasetSpec.parse("x.jsonl#0")).getMessage().contains("#N takes a whole number"));
     }
 
     private Dataset numbered(int n) {
