@@ -78,7 +78,10 @@ public final class Embedder implements AutoCloseable {
         try {
             Encoder encoder = Encoder.create(md.config());
             loadWeights(encoder, weights, manager, dir);
-            int maxLength = opts.maxLength() != null ? opts.maxLength() : md.maxLength();
+            int maxLength = Math.min(opts.maxLength() != null ? opts.maxLength() : md.maxLength(), md.config().maxPositions());
+            if (opts.maxLength() != null && opts.maxLength() > maxLength)
+                System.err.println("note: max_length " + opts.maxLength() + " is more than " + dir.getFileName() + " takes ("
+                        + md.config().maxPositions() + " positions); texts are cut at " + maxLength + " tokens");
             TextTokenizer tok = TextTokenizer.load(dir, maxLength,
                     opts.paddingSide() != null ? opts.paddingSide() : md.paddingSide(),
                     md.config().family().isDecoder(), md.config().padTokenId() == null ? 0 : md.config().padTokenId());
@@ -118,7 +121,16 @@ public final class Embedder implements AutoCloseable {
         return tokenize != null ? tokenize.apply(texts) : tokenizer.encode(texts);
     }
 
-    /** Fills every encoder parameter from the checkpoint, checking names and shapes. */
+    // task heads above the encoder (pooler, LM and classifier heads) and non-learned buffers: not embedding weights
+    private static final java.util.regex.Pattern HEADS_AND_BUFFERS = java.util.regex.Pattern.compile(
+            "^(pooler|lm_head|cls|classifier|score|head|decoder)\\.|(rotary_emb\\.inv_freq|position_ids)$");
+    private static final java.util.regex.Pattern LAYER_INDEX = java.util.regex.Pattern.compile("(?:^|\\.)layers?\\.(\\d+)\\.");
+
+    /**
+     * Fills every encoder parameter from the checkpoint, checking names and shapes: a tensor the
+     * architecture needs and the checkpoint lacks, or one the checkpoint holds and the architecture
+     * would ignore (a config with fewer layers than the weights), is an error naming them.
+     */
     static void loadWeights(Encoder encoder, Weights weights, NDManager manager, Path dir) {
         Map<String, Shape> shapes = encoder.parameterShapes();
         List<String> missing = new ArrayList<>();
@@ -126,6 +138,20 @@ public final class Embedder implements AutoCloseable {
         if (!missing.isEmpty())
             throw new ModelError(dir + ": weights lack " + missing.size() + " tensors the " + encoder.config().family().modelType()
                     + " config needs, e.g. " + missing.subList(0, Math.min(3, missing.size())));
+        List<String> unused = new ArrayList<>();
+        int deepest = -1;
+        for (String name : weights.names()) {
+            if (shapes.containsKey(name) || HEADS_AND_BUFFERS.matcher(name).find()) continue;
+            unused.add(name);
+            var m = LAYER_INDEX.matcher(name);
+            if (m.find()) deepest = Math.max(deepest, Integer.parseInt(m.group(1)));
+        }
+        if (deepest >= encoder.config().layers())
+            throw new ModelError(dir + ": config.json says num_hidden_layers " + encoder.config().layers() + ", but the weights hold "
+                    + (deepest + 1) + " layers; fix the config (running fewer layers would ignore the rest)");
+        if (!unused.isEmpty())
+            throw new ModelError(dir + ": " + unused.size() + " tensors are not part of the " + encoder.config().family().modelType()
+                    + " architecture config.json describes, e.g. " + unused.subList(0, Math.min(3, unused.size())));
         for (Map.Entry<String, Parameter> e : encoder.namedParameters().entrySet()) {
             Shape want = shapes.get(e.getKey());
             Shape got = new Shape(weights.info(e.getKey()).shape());

@@ -43,7 +43,8 @@ public record ModelConfig(
         try {
             c = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new ModelError(file + ": not valid JSON: " + e.getMessage());
+            throw new ModelError(file + ": not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? j.getOriginalMessage() : e.getMessage()).lines().findFirst().orElse(""));
         }
         if (c == null || !c.isObject()) throw new ModelError(file + ": not a JSON object");
         String type = c.path("model_type").asText("");
@@ -60,6 +61,15 @@ public record ModelConfig(
         int inter = required(c, "intermediate_size", where);
         int vocab = required(c, "vocab_size", where);
         int maxPos = c.path("max_position_embeddings").asInt(512);
+        for (var e : java.util.Map.of("hidden_size", hidden, "num_hidden_layers", layers, "num_attention_heads", heads,
+                "num_key_value_heads", kvHeads, "head_dim", headDim, "intermediate_size", inter, "vocab_size", vocab,
+                "max_position_embeddings", maxPos).entrySet())
+            if (e.getValue() < 1) throw new ModelError(where + ": " + e.getKey() + " is " + e.getValue() + "; it must be at least 1");
+        if (!c.hasNonNull("head_dim") && hidden % heads != 0)
+            throw new ModelError(where + ": hidden_size " + hidden + " is not divisible by num_attention_heads " + heads
+                    + " (each head takes hidden_size / heads dimensions)");
+        if (heads % kvHeads != 0)
+            throw new ModelError(where + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
         List<Double> theta = new ArrayList<>();
         List<Boolean> sliding = new ArrayList<>();
         int window = 0;
@@ -120,6 +130,7 @@ public record ModelConfig(
     private static int required(JsonNode c, String field, String where) {
         JsonNode v = c.get(field);
         if (v == null || !v.canConvertToInt()) throw new ModelError(where + ": field '" + field + "' missing or not an integer");
+        if (v.asInt() < 1) throw new ModelError(where + ": " + field + " is " + v.asInt() + "; it must be at least 1");
         return v.asInt();
     }
 

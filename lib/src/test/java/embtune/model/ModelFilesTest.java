@@ -77,4 +77,40 @@ class ModelFilesTest {
         String msg = assertThrows(ModelError.class, () -> Embedder.load(m)).getMessage();
         assertTrue(msg.contains("intermediate.dense.weight") && msg.contains("config.json implies"), msg);
     }
+
+    private Path withConfig(String fixture, String from, String to) throws IOException {
+        Path m = ModelFolders.copy(fixture, dir);
+        String c = Files.readString(m.resolve("config.json"));
+        assertTrue(c.contains(from), from);
+        Files.writeString(m.resolve("config.json"), c.replace(from, to));
+        return m;
+    }
+
+    @Test
+    void fewerLayersInTheConfigThanInTheWeightsIsAnError() throws IOException {
+        Path m = withConfig("tiny-bert", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
+        String msg = assertThrows(ModelError.class, () -> Embedder.load(m)).getMessage();
+        assertTrue(msg.contains("num_hidden_layers 1") && msg.contains("hold 2 layers"), msg);
+        Path q = withConfig("tiny-qwen3", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
+        assertTrue(assertThrows(ModelError.class, () -> Embedder.load(q)).getMessage().contains("hold 2 layers"));
+    }
+
+    @Test
+    void headsThatDoNotDivideTheWidthAreOneSentence() throws IOException {
+        Path m = withConfig("tiny-bert", "\"num_attention_heads\": 4", "\"num_attention_heads\": 5");
+        String msg = assertThrows(ModelError.class, () -> Embedder.load(m)).getMessage();
+        assertTrue(msg.contains("hidden_size 32 is not divisible by num_attention_heads 5"), msg);
+        Path z = withConfig("tiny-bert", "\"num_attention_heads\": 4", "\"num_attention_heads\": 0");
+        assertTrue(assertThrows(ModelError.class, () -> Embedder.load(z)).getMessage().contains("num_attention_heads is 0"));
+    }
+
+    @Test
+    void maxLengthIsCappedAtTheModelsPositions() {
+        try (Embedder e = Embedder.load(embtune.Fixtures.dir("tiny-bert"), Embedder.Options.defaults().maxLength(100_000))) {
+            assertEquals(128, e.tokenizer().maxLength());
+            String longText = "word ".repeat(400);
+            assertEquals(128, e.encode(java.util.List.of(longText)).length());
+            assertEquals(1, e.embed(longText).length, "a text longer than the positions embeds");
+        }
+    }
 }
