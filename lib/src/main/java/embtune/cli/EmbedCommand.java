@@ -40,7 +40,7 @@ public final class EmbedCommand {
 
     static void run(Cli.Args a, java.io.InputStream stdin, PrintStream out) throws Exception {
         List<String> texts = new ArrayList<>(a.positionals());
-        if (texts.isEmpty() && a.has("file")) texts.addAll(nonBlank(Files.readAllLines(Path.of(a.get("file")), StandardCharsets.UTF_8)));
+        if (texts.isEmpty() && a.has("file")) texts.addAll(nonBlank(embtune.data.Utf8Lines.readAll(Path.of(a.get("file")))));
         if (texts.isEmpty()) {
             BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
             texts.addAll(nonBlank(in.lines().toList()));

@@ -37,17 +37,57 @@ public final class ExportCommand {
             throw new Cli.UsageError("only --merge_lora true is supported: the adapter folder itself is the unmerged export");
         Path adapters = Path.of(a.get("adapters")).toAbsolutePath().normalize();
         Path out = a.has("output_dir") ? Path.of(a.get("output_dir")) : adapters.resolveSibling(adapters.getFileName() + "-merged");
+        refuseOverlap(out, adapters, a.get("model"));
         if (java.nio.file.Files.exists(out) && !a.bool("exist_ok"))
             throw new IllegalStateException(out + " already exists, so nothing was saved; pass --exist_ok to replace it or --output_dir elsewhere");
         try (Embedder m = ModelArgs.load(a.get("model"), adapters.toString(), Embedder.Options.defaults().device(a.get("device")))) {
             int merged = Lora.merge(m.encoder());
             int[] changed = changedTensors(m, m.dir().path());
-            System.out.printf("merged %d LoRA adapters into %s: %d of %d tensors changed%n", merged, m.dir().path(), changed[0], changed[1]);
             if (changed[0] == 0)
                 throw new IllegalStateException("the merged weights equal the base weights (is lora_B still zero?); nothing was saved");
             m.save(out, a.bool("exist_ok"));
-            System.out.println("wrote " + out);
+            System.out.printf("merged adapter %s into a copy of base %s -> %s (%d LoRA layers, %d of %d tensors changed; the base is unchanged)%n",
+                    adapters, m.dir().path(), out.toAbsolutePath().normalize(), merged, changed[0], changed[1]);
             return out;
+        }
+    }
+
+    /**
+     * The output must not be, contain or lie inside what the merge reads (the adapter, the base
+     * model) nor be or contain the run folder the adapter belongs to: with --exist_ok the old
+     * folder is replaced, and it would take the input with it. Inside the run folder only a new
+     * folder beside the checkpoints is allowed (ms-swift's default CKPT-merged), never a checkpoint.
+     */
+    static void refuseOverlap(Path out, Path adapters, String model) {
+        Path o = real(out);
+        java.util.Map<String, Path> inputs = new java.util.LinkedHashMap<>();
+        inputs.put("the adapter folder", real(adapters));
+        if (model != null && java.nio.file.Files.isDirectory(Path.of(model))) inputs.put("the base model folder", real(Path.of(model)));
+        else if (model == null && embtune.lora.Adapter.baseModel(adapters) != null) inputs.put("the base model folder", real(Path.of(embtune.lora.Adapter.baseModel(adapters))));
+        for (var e : inputs.entrySet())
+            if (o.startsWith(e.getValue()) || e.getValue().startsWith(o))
+                throw new Cli.UsageError("--output_dir " + out + " " + (o.equals(e.getValue()) ? "is" : o.startsWith(e.getValue()) ? "lies inside" : "contains")
+                        + " " + e.getKey() + " " + e.getValue() + ", which the merge reads; choose a folder outside it");
+        Path run = real(adapters).getParent();
+        if (run != null && java.nio.file.Files.exists(run.resolve("logging.jsonl"))) {
+            if (run.startsWith(o))
+                throw new Cli.UsageError("--output_dir " + out + (o.equals(run) ? " is" : " contains") + " the run folder " + run
+                        + " (checkpoints, logs, report); choose a folder outside it");
+            if (o.startsWith(run) && !(o.getParent().equals(run) && !o.getFileName().toString().matches("checkpoint-\\d+|logging\\.jsonl|args\\.json|report\\.html|.*\\.(csv|png)")))
+                throw new Cli.UsageError("--output_dir " + out + " would replace part of the run folder " + run + "; choose another name");
+        }
+    }
+
+    /** Absolute, with links resolved as far as the path exists (so two spellings of a folder compare equal). */
+    private static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !java.nio.file.Files.exists(existing)) existing = existing.getParent();
+        if (existing == null) return abs;
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs));
+        } catch (java.io.IOException e) {
+            return abs;
         }
     }
 

@@ -18,7 +18,7 @@ import java.nio.file.Path;
  * with the line they are on (a {@code BufferedReader} decodes ahead and cannot say). A leading
  * byte-order mark is skipped, as Python's utf-8-sig does; {@code \r\n} endings are accepted.
  */
-final class Utf8Lines implements Closeable {
+public final class Utf8Lines implements Closeable {
     private final InputStream in;
     private final String file;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -29,6 +29,19 @@ final class Utf8Lines implements Closeable {
     Utf8Lines(Path path) throws IOException {
         this.in = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
         this.file = path.toString();
+    }
+
+    /** Every line of a text file; bytes that are not UTF-8 are a {@link DataError} naming the line. */
+    public static java.util.List<String> readAll(Path path) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (Utf8Lines in = new Utf8Lines(path)) {
+            for (String l; (l = in.next()) != null; ) out.add(l);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new DataError(path, 0, null, "no such file");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + path, e);
+        }
+        return out;
     }
 
     /** The next line without its ending, or null at the end of the file. */

@@ -38,4 +38,12 @@ class EmbedCommandTest {
         assertTrue(table.contains("1.000"), table);
         assertThrows(Cli.UsageError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString()), "no texts");
     }
+
+    @Test
+    void aFileThatIsNotUtf8NamesItsLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var f = dir.resolve("texts.txt");
+        java.nio.file.Files.write(f, "first\nsecond \u00e9t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        var e = assertThrows(embtune.data.DataError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString(), "--file", f.toString()));
+        assertTrue(e.getMessage().startsWith(f + ":2: not valid UTF-8"), e.getMessage());
+    }
 }

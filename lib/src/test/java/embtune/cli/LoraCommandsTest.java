@@ -54,6 +54,14 @@ class LoraCommandsTest {
                 () -> ExportCommand.run(ExportCommand.cli().parse("--adapters", ck4.toString()))).getMessage();
         assertTrue(again.contains("already exists, so nothing was saved") && again.contains("--exist_ok"), again);
         assertEquals(merged, ExportCommand.run(ExportCommand.cli().parse("--adapters", ck4.toString(), "--exist_ok")));
+        // an output that is, contains or lies inside the input or its run folder would destroy it with --exist_ok
+        for (Path bad : List.of(run.dir(), ck4, ck4.resolve("merged"), run.dir().getParent(), ck2, run.dir().resolve("logging.jsonl"),
+                Fixtures.dir("tiny-qwen3"), Fixtures.dir("tiny-qwen3").resolve("sub"))) {
+            var e = assertThrows(Cli.UsageError.class, () -> ExportCommand.run(ExportCommand.cli().parse("--adapters", ck4.toString(),
+                    "--output_dir", bad.toString(), "--exist_ok")), bad.toString());
+            assertTrue(e.getMessage().contains("choose"), e.getMessage());
+        }
+        assertTrue(Files.exists(run.dir().resolve("logging.jsonl")) && Adapter.isAdapter(ck4) && Adapter.isAdapter(ck2), "run folder intact");
 
         List<String> texts = List.of("A man plays guitar.", "Stocks fell today.");
         try (Embedder withAdapter = ModelArgs.load(null, ck4.toString(), Embedder.Options.defaults());
