@@ -3,7 +3,6 @@ package embtune.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
@@ -66,8 +65,10 @@ public final class HfHub extends Hub {
     /** The commit a revision (branch, tag or commit) points to. */
     public String commit(RepoType type, String repo, String revision) {
         JsonNode n = getJson(endpoint + "/api/" + type.api + "/" + repo + "/revision/" + encode(revision), what(type, repo, revision, null));
-        if (!n.hasNonNull("sha")) throw new HubError(repo + "@" + revision + ": the hub's answer has no commit sha");
-        return n.get("sha").asText();
+        String sha = n.path("sha").asText("");
+        if (!COMMIT.matcher(sha).matches())
+            throw new HubError(repo + "@" + revision + ": the hub's answer has no commit sha (40 hex digits), but '" + sha + "'");
+        return sha;
     }
 
     /**
@@ -79,7 +80,7 @@ public final class HfHub extends Hub {
         String url = endpoint + "/api/" + type.api + "/" + repo + "/tree/" + commit + "?recursive=true";
         for (int page = 0; url != null; page++) {
             if (page > 10_000) throw new HubError(repo + ": the tree listing does not end");
-            HttpResponse<byte[]> r = get(url, what(type, repo, commit, null));
+            Response r = get(url, what(type, repo, commit, null));
             JsonNode tree;
             try {
                 tree = JSON.readTree(r.body());
@@ -89,12 +90,22 @@ public final class HfHub extends Hub {
             for (JsonNode f : tree) {
                 if (!"file".equals(f.path("type").asText())) continue;
                 JsonNode lfs = f.get("lfs");
-                out.add(new Entry(f.get("path").asText(), lfs != null ? lfs.path("size").asLong(f.path("size").asLong()) : f.path("size").asLong(),
+                out.add(new Entry(f.path("path").asText(""), lfs != null ? lfs.path("size").asLong(f.path("size").asLong()) : f.path("size").asLong(),
                         lfs != null ? lfs.path("oid").asText(null) : null, f.path("oid").asText(null)));
             }
-            url = nextPage(r.headers().firstValue("Link").orElse(null));
+            url = nextPage(r.header().apply("Link"));
         }
         return out;
+    }
+
+    static final java.util.regex.Pattern COMMIT = java.util.regex.Pattern.compile("[0-9a-f]{40}");
+
+    /** A branch, tag or commit name becomes a file under refs/: it must stay there. */
+    static void checkRevision(String repo, String revision) {
+        boolean ok = !revision.isEmpty() && !revision.startsWith("/") && !revision.contains("\\") && !revision.contains("\0")
+                && java.util.Arrays.stream(revision.split("/")).noneMatch(p -> p.isEmpty() || p.equals(".") || p.equals(".."))
+                && revision.chars().noneMatch(ch -> ch < 0x20);
+        if (!ok) throw new HubError(repo + ": '" + revision + "' is not a revision (a branch, tag or commit name)");
     }
 
     /** The rel="next" target of an RFC 8288 Link header, or null. */
@@ -116,6 +127,7 @@ public final class HfHub extends Hub {
     @Override
     public Path download(RepoType type, String repo, String revision, List<String> include, Path localDir) {
         checkRepoId(repo);
+        checkRevision(repo, revision);
         String commit = commit(type, repo, revision);
         Path repoDir = repoDir(type, repo);
         Path snapshot = repoDir.resolve("snapshots").resolve(commit);
@@ -142,10 +154,13 @@ public final class HfHub extends Hub {
     /** The cached snapshot for a revision, if the ref and folder exist (no network). */
     @Override
     public Path cached(RepoType type, String repo, String revision) {
+        checkRepoId(repo);
+        checkRevision(repo, revision);
         Path repoDir = repoDir(type, repo);
         Path ref = repoDir.resolve("refs").resolve(revision);
         try {
             String commit = Files.exists(ref) ? Files.readString(ref).trim() : revision;
+            if (!COMMIT.matcher(commit).matches()) return null; // a branch never downloaded, or a ref file not written by a hub client
             Path snap = repoDir.resolve("snapshots").resolve(commit);
             return Files.isDirectory(snap) ? snap : null;
         } catch (IOException e) {

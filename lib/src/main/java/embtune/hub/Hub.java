@@ -8,9 +8,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -62,14 +60,41 @@ public abstract class Hub {
     protected final String endpoint;
     protected final String token;
     protected final Path cache;
-    protected final HttpClient http;
     protected PrintStream progress = System.err;
+    private Duration timeout = timeoutFromEnvironment();
+    private int tries = 5;
+    private Duration backoff = Duration.ofSeconds(1);
 
     protected Hub(String endpoint, String token, Path cache) {
         this.endpoint = endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
         this.token = token == null || token.isBlank() ? null : token;
         this.cache = cache;
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
+    }
+
+    /**
+     * How long to wait for a connection, and for the next bytes of an answer, before giving up on
+     * a silent server: {@code HF_HUB_DOWNLOAD_TIMEOUT} seconds, as huggingface_hub reads it (10).
+     */
+    static Duration timeoutFromEnvironment() {
+        String v = System.getenv("HF_HUB_DOWNLOAD_TIMEOUT");
+        try {
+            return v == null || v.isBlank() ? Duration.ofSeconds(10) : Duration.ofMillis((long) (Double.parseDouble(v.trim()) * 1000));
+        } catch (NumberFormatException e) {
+            throw new HubError("HF_HUB_DOWNLOAD_TIMEOUT='" + v + "' is not a number of seconds");
+        }
+    }
+
+    /** Connect and idle-read timeout (default HF_HUB_DOWNLOAD_TIMEOUT, else 10 s). */
+    public Hub timeout(Duration t) {
+        timeout = t;
+        return this;
+    }
+
+    /** A file transfer that breaks off is resumed up to {@code tries} times in all, waiting backoff, 2x, 4x... between. */
+    public Hub retries(int tries, Duration backoff) {
+        this.tries = Math.max(1, tries);
+        this.backoff = backoff;
+        return this;
     }
 
     /**
@@ -142,33 +167,64 @@ public abstract class Hub {
      */
     protected void fetch(String url, Entry e, String repo, Path part, Path target, String what) {
         if (Files.exists(target)) return;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                transfer(url, e, part, what);
+                break;
+            } catch (IOException ex) {
+                if (attempt >= tries)
+                    throw new HubError(repo + ": download of " + e.path() + " broke off " + tries + " times (" + why(ex) + "); run again to resume", ex);
+                if (progress != null) progress.println(e.path() + ": transfer broke off (" + why(ex) + "); resuming, try " + (attempt + 1) + " of " + tries);
+                sleep(backoff.multipliedBy(1L << Math.min(attempt - 1, 5)));
+            }
+        }
         try {
-            Files.createDirectories(part.getParent());
-            Files.createDirectories(target.getParent());
-            long have = Files.exists(part) ? Files.size(part) : 0;
-            if (have > e.size()) {
-                Files.delete(part);
-                have = 0;
-            }
-            if (have < e.size() || !Files.exists(part)) {
-                HttpRequest.Builder req = request(url);
-                if (have > 0) req.header("Range", "bytes=" + have + "-");
-                HttpResponse<InputStream> r = http.send(req.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-                check(r.statusCode(), url, what);
-                boolean resumed = r.statusCode() == 206;
-                try (InputStream in = r.body();
-                     OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                             resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                    copyWithProgress(in, out, e.path(), resumed ? have : 0, e.size());
-                }
-            }
             verify(part, e, repo);
+            Files.createDirectories(target.getParent());
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException ex) {
-            throw new HubError(repo + ": download of " + e.path() + " broke off (" + why(ex) + "); run again to resume", ex);
-        } catch (InterruptedException ex) {
+            throw new HubError(repo + ": cannot place " + e.path() + " (" + why(ex) + ")", ex);
+        }
+    }
+
+    /**
+     * One try: ask for the bytes the partial file lacks (Range), append them, and never write past
+     * the size the listing gave (a server that sends more is refused, not believed).
+     */
+    private void transfer(String url, Entry e, Path part, String what) throws IOException {
+        Files.createDirectories(part.getParent());
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        if (have > e.size()) {
+            Files.delete(part);
+            have = 0;
+        }
+        if (have == e.size() && Files.exists(part)) return;
+        HttpURLConnection c = open(url);
+        if (have > 0) c.setRequestProperty("Range", "bytes=" + have + "-");
+        check(status(c), url, what);
+        boolean resumed = c.getResponseCode() == 206;
+        long start = resumed ? have : 0;
+        try (InputStream in = c.getInputStream();
+             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+            copyWithProgress(in, out, e.path(), start, e.size());
+        } catch (TooLarge tooLarge) {
+            Files.deleteIfExists(part);
+            throw new HubError(what + ": the server sent more than the " + e.size() + " bytes its listing gives; the partial file was removed");
+        }
+        if (Files.size(part) < e.size()) throw new IOException("connection closed at " + Files.size(part) + " of " + e.size() + " bytes");
+    }
+
+    private static final class TooLarge extends IOException {
+        TooLarge() { super(null, null); }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
-            throw new HubError("interrupted while downloading " + e.path() + "; run again to resume");
+            throw new HubError("interrupted while waiting to resume a download; run again to resume");
         }
     }
 
@@ -209,11 +265,12 @@ public abstract class Hub {
         }
     }
 
-    /** Copies with a progress bar on the progress stream: name [=====>    ]  45%  120.3/265.1 MB  12.3 MB/s. */
+    /** Copies at most {@code total - start} bytes with a progress bar: name [=====>    ]  45%  120.3/265.1 MB  12.3 MB/s. */
     protected void copyWithProgress(InputStream in, OutputStream out, String name, long start, long total) throws IOException {
         byte[] buf = new byte[1 << 16];
         long done = start, lastShown = -1, t0 = System.nanoTime();
         for (int n; (n = in.read(buf)) > 0; ) {
+            if (done + n > total) throw new TooLarge();
             out.write(buf, 0, n);
             done += n;
             if (progress != null && (done - lastShown > (4 << 20) || done == total)) {
@@ -264,24 +321,40 @@ public abstract class Hub {
         }
     }
 
+    /** A finished small answer: status, body and the headers a caller reads (Link). */
+    protected record Response(int status, byte[] body, java.util.function.Function<String, String> header) {}
+
     /** A GET whose status was checked; connection problems become a HubError naming the mirror variable. */
-    protected HttpResponse<byte[]> get(String url, String what) {
+    protected Response get(String url, String what) {
         try {
-            HttpResponse<byte[]> r = http.send(request(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            check(r.statusCode(), url, what);
-            return r;
+            HttpURLConnection c = open(url);
+            check(status(c), url, what);
+            try (InputStream in = c.getInputStream()) {
+                return new Response(c.getResponseCode(), in.readAllBytes(), c::getHeaderField);
+            }
         } catch (IOException e) {
             throw new HubError("cannot reach " + endpoint + " (" + why(e) + "); set " + endpointVariable() + " for a mirror", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HubError("interrupted while asking " + url);
         }
     }
 
-    protected HttpRequest.Builder request(String url) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(10)).header("User-Agent", "embtune");
-        if (token != null) b.header("Authorization", "Bearer " + token);
-        return b;
+    /** A GET with connect and idle-read timeouts, the token, and redirects followed. */
+    protected HttpURLConnection open(String url) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        c.setConnectTimeout((int) Math.max(1, timeout.toMillis()));
+        c.setReadTimeout((int) Math.max(1, timeout.toMillis()));
+        c.setInstanceFollowRedirects(true);
+        c.setRequestProperty("User-Agent", "embtune");
+        if (token != null) c.setRequestProperty("Authorization", "Bearer " + token);
+        return c;
+    }
+
+    /** The status code; a silent server is named as such. */
+    private int status(HttpURLConnection c) throws IOException {
+        try {
+            return c.getResponseCode();
+        } catch (java.net.SocketTimeoutException e) {
+            throw new java.net.SocketTimeoutException("no answer within " + timeout.toMillis() / 1000.0 + " s (HF_HUB_DOWNLOAD_TIMEOUT)");
+        }
     }
 
     protected void check(int status, String url, String what) {

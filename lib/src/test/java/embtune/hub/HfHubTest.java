@@ -30,7 +30,9 @@ class HfHubTest {
     HttpServer server;
     final Map<String, byte[]> files = new ConcurrentHashMap<>();
     final List<String> requests = new ArrayList<>();
-    volatile boolean breakNextTransfer;
+    volatile int breakTransfers;
+    volatile String commitAnswer = "{\"sha\": \"" + COMMIT + "\"}";
+    volatile int extraBytes;
     volatile String wrongSha;
     volatile String extraName;
     volatile String authorization;
@@ -57,8 +59,9 @@ class HfHubTest {
     }
 
     HfHub hub() {
-        return new HfHub("http://127.0.0.1:" + server.getAddress().getPort(), "secret", dir.resolve("cache"))
-                .progressTo(new PrintStream(new ByteArrayOutputStream()));
+        return (HfHub) new HfHub("http://127.0.0.1:" + server.getAddress().getPort(), "secret", dir.resolve("cache"))
+                .progressTo(new PrintStream(new ByteArrayOutputStream())).timeout(java.time.Duration.ofSeconds(2))
+                .retries(3, java.time.Duration.ofMillis(10));
     }
 
     void handle(HttpExchange x) throws IOException {
@@ -67,7 +70,7 @@ class HfHubTest {
         authorization = x.getRequestHeaders().getFirst("Authorization");
         try {
             if (path.startsWith("/api/models/org/gated/")) { send(x, 401, new byte[0]); return; }
-            if (path.equals("/api/models/org/tiny/revision/main")) { send(x, 200, ("{\"sha\": \"" + COMMIT + "\"}").getBytes()); return; }
+            if (path.equals("/api/models/org/tiny/revision/main")) { send(x, 200, commitAnswer.getBytes()); return; }
             if (path.equals("/api/models/org/tiny/tree/" + COMMIT)) { send(x, 200, tree().getBytes()); return; }
             if (path.equals("/api/datasets/org/stsb/revision/main")) { send(x, 200, ("{\"sha\": \"" + COMMIT + "\"}").getBytes()); return; }
             if (path.equals("/api/datasets/org/stsb/tree/" + COMMIT)) { // two pages, linked as the hub links them
@@ -126,12 +129,12 @@ class HfHubTest {
     void serveFile(HttpExchange x, byte[] all) throws IOException {
         String range = x.getRequestHeaders().getFirst("Range");
         int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-.*", "$1"));
-        byte[] body = java.util.Arrays.copyOfRange(all, from, all.length);
+        byte[] body = java.util.Arrays.copyOfRange(all, from, all.length + extraBytes);
         if (range != null) x.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (all.length - 1) + "/" + all.length);
         x.sendResponseHeaders(range == null ? 200 : 206, body.length);
         OutputStream out = x.getResponseBody();
-        if (breakNextTransfer && body.length > 1000) {
-            breakNextTransfer = false;
+        if (breakTransfers > 0 && body.length > 1000) {
+            breakTransfers--;
             out.write(body, 0, body.length / 3);
             out.flush();
             x.close();
@@ -173,18 +176,67 @@ class HfHubTest {
     }
 
     @Test
-    void anInterruptedTransferResumesWithRange() throws Exception {
-        breakNextTransfer = true;
+    void aTransferCutOffMidFileResumesByItselfWithRange() throws Exception {
+        breakTransfers = 2;
+        Path snap = hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null);
+        assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snap.resolve("model.safetensors")), "one command, a whole file");
+        assertEquals(2, requests.stream().filter(r -> r.contains("bytes=")).count(), "resumed twice with Range: " + requests);
+        Path part = dir.resolve("cache/models--org--tiny/blobs").resolve(hex("SHA-256", files.get("model.safetensors")) + ".incomplete");
+        assertFalse(Files.exists(part));
+        assertFalse(Files.exists(snap.resolve("config.json")), "include patterns filter");
+    }
+
+    @Test
+    void aTransferThatKeepsBreakingStopsAndTheNextCommandResumes() throws Exception {
+        breakTransfers = 3;
         var e = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null));
-        assertTrue(e.getMessage().contains("run again to resume"), e.getMessage());
+        assertTrue(e.getMessage().contains("broke off 3 times") && e.getMessage().contains("run again to resume"), e.getMessage());
         Path part = dir.resolve("cache/models--org--tiny/blobs").resolve(hex("SHA-256", files.get("model.safetensors")) + ".incomplete");
         long have = Files.size(part);
         assertTrue(have > 0 && have < 300_000, "partial file kept: " + have);
         Path snap = hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null);
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snap.resolve("model.safetensors")));
         assertTrue(requests.stream().anyMatch(r -> r.endsWith("bytes=" + have + "-")), "resumed with Range: " + requests);
-        assertFalse(Files.exists(part));
-        assertFalse(Files.exists(snap.resolve("config.json")), "include patterns filter");
+    }
+
+    @Test
+    void aFileLargerThanTheListingSaysIsStoppedAtTheListedSize() throws Exception {
+        extraBytes = 5_000_000;
+        files.put("model.safetensors", java.util.Arrays.copyOf(files.get("model.safetensors"), 300_000));
+        var e = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of("*.safetensors"), null));
+        assertTrue(e.getMessage().contains("more than the 300000 bytes"), e.getMessage());
+        try (var s = Files.list(dir.resolve("cache/models--org--tiny/blobs"))) {
+            assertEquals(0, s.count(), "nothing left behind");
+        }
+    }
+
+    @Test
+    void aCommitThatIsNotFortyHexDigitsIsRefused() throws Exception {
+        commitAnswer = "{\"sha\": \"../../../../tmp/x\"}";
+        var e = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", "main", List.of(), null));
+        assertTrue(e.getMessage().contains("40 hex digits"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("cache/models--org--tiny/snapshots")), "no folder made from the answer");
+        for (String rev : new String[] {"../../..", "/etc", "a/../../b", "x\\y"}) {
+            var r = assertThrows(HubError.class, () -> hub().download(Hub.RepoType.MODEL, "org/tiny", rev, List.of(), null), rev);
+            assertTrue(r.getMessage().contains("is not a revision"), r.getMessage());
+            assertThrows(HubError.class, () -> hub().cached(Hub.RepoType.MODEL, "org/tiny", rev));
+        }
+        try (var walk = Files.walk(dir)) {
+            assertTrue(walk.allMatch(p -> p.normalize().startsWith(dir)), "nothing written outside the cache");
+        }
+    }
+
+    @Test
+    void aServerThatNeverAnswersTimesOut() throws Exception {
+        try (var silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            HfHub hub = (HfHub) new HfHub("http://127.0.0.1:" + silent.getLocalPort(), null, dir.resolve("c"))
+                    .progressTo(new PrintStream(new ByteArrayOutputStream())).timeout(java.time.Duration.ofMillis(500));
+            long t0 = System.nanoTime();
+            var e = assertThrows(HubError.class, () -> hub.download(Hub.RepoType.MODEL, "org/tiny", "main", List.of(), null));
+            double s = (System.nanoTime() - t0) / 1e9;
+            assertTrue(s < 5, "gave up after " + s + " s");
+            assertTrue(e.getMessage().contains("no answer within") && e.getMessage().contains("HF_HUB_DOWNLOAD_TIMEOUT"), e.getMessage());
+        }
     }
 
     @Test
