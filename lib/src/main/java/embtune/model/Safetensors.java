@@ -70,7 +70,8 @@ public final class Safetensors {
             try {
                 root = JSON.readTree(header.array());
             } catch (IOException e) {
-                throw corrupt(path, "header is not valid JSON: " + e.getMessage());
+                throw corrupt(path, "header is not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                        ? j.getOriginalMessage() : String.valueOf(e.getMessage())).lines().findFirst().orElse(""));
             }
             if (root == null || !root.isObject()) throw corrupt(path, "header is not a JSON object");
             long dataStart = 8 + headerLen;
@@ -104,12 +105,16 @@ public final class Safetensors {
         for (int i = 0; i < shape.length; i++) {
             shape[i] = shapeNode.get(i).asLong(-1);
             if (shape[i] < 0) throw corrupt(path, "tensor '" + name + "' has a negative dimension");
-            numel = Math.multiplyExact(numel, shape[i]);
+            try {
+                numel = Math.multiplyExact(numel, shape[i]);
+            } catch (ArithmeticException overflow) {
+                throw corrupt(path, "tensor '" + name + "' has shape " + shapeNode + ", too large to exist");
+            }
         }
         long begin = offsets.get(0).asLong(-1), end = offsets.get(1).asLong(-1);
         if (begin < 0 || end < begin || end > dataSize)
             throw corrupt(path, "tensor '" + name + "' offsets [" + begin + ", " + end + "] are outside the " + dataSize + " data bytes");
-        long expected = numel * DTYPE_BYTES.get(dtype);
+        long expected = numel > Long.MAX_VALUE / 8 ? -1 : numel * DTYPE_BYTES.get(dtype);
         if (end - begin != expected)
             throw corrupt(path, "tensor '" + name + "' has shape " + shapeNode + " of " + dtype + " (" + expected
                     + " bytes) but " + (end - begin) + " bytes of data");
