@@ -98,7 +98,11 @@ public final class Adapter {
         return config;
     }
 
-    /** Writes the attached adapters as a PEFT folder into an existing directory. */
+    /**
+     * Writes the attached adapters as a PEFT folder into an existing directory, with the base's
+     * tokenizer and sentence-transformers module files so that {@code SentenceTransformer(dir)}
+     * loads it as it is.
+     */
     public static void writeInto(Embedder model, LoraConfig config, String baseModel, Path dir) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         Lora.parameters(model.encoder()).forEach((n, p) -> tensors.put(PREFIX + n, p.getArray()));
@@ -117,5 +121,6 @@ public final class Adapter {
         c.putPOJO("target_modules", modules);
         c.putNull("modules_to_save");
         JSON.writeValue(dir.resolve(CONFIG).toFile(), c);
+        embtune.model.ModelSaver.writeTokenizerAndModules(model, dir);
     }
 }

@@ -36,16 +36,24 @@ public final class ModelSaver {
             if (m instanceof embtune.model.nn.Linear lin && lin.hasLora())
                 throw new IllegalStateException("the model has LoRA adapters attached: merge them into the weights "
                         + "(export --merge_lora true) or save the adapter, not the full model");
-        {
-            writeConfig(model, tmp);
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
-            model.encoder().namedParameters().forEach((n, p) -> tensors.put(n, p.getArray()));
-            SafetensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-            Path src = model.dir().path();
-            for (String f : TOKENIZER_FILES) copyIfExists(src.resolve(f), tmp.resolve(f));
-            if (model.dir().sentenceTransformers()) copySentenceTransformers(src, tmp);
-            else writeSentenceTransformers(model, tmp);
-        }
+        writeConfig(model, tmp);
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        model.encoder().namedParameters().forEach((n, p) -> tensors.put(n, p.getArray()));
+        SafetensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        writeTokenizerAndModules(model, tmp);
+    }
+
+    /**
+     * What {@code SentenceTransformer(folder)} reads besides the weights: the tokenizer files and
+     * the module files (modules.json, pooling, normalize). A PEFT adapter folder with these loads in
+     * sentence-transformers directly, as its own adapter checkpoints do (transformers puts the
+     * adapter on the base named in adapter_config.json).
+     */
+    public static void writeTokenizerAndModules(Embedder model, Path tmp) throws IOException {
+        Path src = model.dir().path();
+        for (String f : TOKENIZER_FILES) copyIfExists(src.resolve(f), tmp.resolve(f));
+        if (model.dir().sentenceTransformers()) copySentenceTransformers(src, tmp);
+        else writeSentenceTransformers(model, tmp);
     }
 
     private static void writeConfig(Embedder model, Path tmp) throws IOException {
