@@ -33,9 +33,9 @@ class PythonInteropTest {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-qwen3"))) {
             Trainer t = Trainer.with(m).loss("cosine_similarity").batchSize(8).maxSteps(2).learningRate(1e-2)
                     .outputDir(dir.resolve(trainType).toString()).logTo(new PrintStream(new ByteArrayOutputStream())).terminal(false);
-            t.config().trainType = trainType;
-            t.config().gradientAccumulationSteps = 1;
-            t.config().model = Fixtures.dir("tiny-qwen3").toString();
+            t.set("train_type", trainType);
+            t.set("gradient_accumulation_steps", 1);
+            t.set("model", Fixtures.dir("tiny-qwen3").toString());
             return t.fit(Dataset.load("../datasets/stsb-train.jsonl#16"));
         }
     }

@@ -1,7 +1,6 @@
 package embtune.cli;
 
 import embtune.data.Bundled;
-import embtune.data.Columns;
 import embtune.data.Dataset;
 import embtune.data.LoadOptions;
 import embtune.loss.LossType;
@@ -19,8 +18,7 @@ public final class TrainCommand {
     private TrainCommand() {}
 
     static Cli cli() {
-        return ConfigFlags.declare(new Cli("train", "fine-tune an embedding model (flags as in swift sft, snake- or kebab-case)"),
-                        new TrainConfig())
+        return ConfigFlags.declare(new Cli("train", "fine-tune an embedding model (flags as in swift sft, snake- or kebab-case)"))
                 .alias("loss", "loss_type").alias("epochs", "num_train_epochs").alias("lr", "learning_rate")
                 .alias("batch_size", "per_device_train_batch_size").alias("tuner_type", "train_type")
                 .alias("output", "output_dir");
@@ -29,28 +27,28 @@ public final class TrainCommand {
     public static void main(String[] argv) {
         cli().run(argv, a -> {
             TrainConfig config = ConfigFlags.apply(a, new TrainConfig()).validate();
-            restartForPrecision(config.precision, config.device, argv);
+            restartForPrecision(config.precision(), config.device(), argv);
             run(config);
         });
     }
 
     static Run run(TrainConfig config) {
-        embtune.hub.Hub.useByDefault(config.hub);
-        LoadOptions opts = LoadOptions.defaults().skipInvalid(config.skipInvalid).seed(config.dataSeed)
-                .columns(config.columns == null ? null : Columns.parse(config.columns));
-        if (config.dataset.isEmpty()) {
-            LossType wanted = config.lossType.equals("auto") ? null : LossType.parse(config.lossType);
-            config.dataset.add(Bundled.forLoss(wanted));
+        embtune.hub.Hub.useByDefault(config.hub());
+        LoadOptions opts = config.loadOptions();
+        List<String> specs = config.dataset();
+        if (specs.isEmpty()) { // the bundled sample that fits the loss
+            LossType wanted = config.lossType().equals("auto") ? null : LossType.parse(config.lossType());
+            specs = List.of(Bundled.forLoss(wanted));
         }
-        Dataset train = load(config.dataset, opts);
-        Dataset val = config.valDataset.isEmpty() ? null : load(config.valDataset, opts);
-        if (val != null) config.splitDatasetRatio = 0; // as ms-swift: an explicit validation set wins
-        var mopts = Embedder.Options.defaults().device(config.device).maxLength(config.maxLength);
-        try (Embedder model = ModelArgs.load(config.model, config.resumeFromCheckpoint, mopts)) {
-            if (config.model == null) config.model = model.dir().path().toString();
-            if (Adapter.isAdapter(model.dir().path()) || config.resumeFromCheckpoint != null && Adapter.isAdapter(Path.of(config.resumeFromCheckpoint)))
-                config.trainType = "lora";
-            Run run = new Trainer(config, model).stopOnInterrupt().fit(train, val);
+        Dataset train = load(specs, opts);
+        Dataset val = config.valDataset().isEmpty() ? null : load(config.valDataset(), opts);
+        var mopts = Embedder.Options.defaults().device(config.device()).maxLength(config.maxLength());
+        try (Embedder model = ModelArgs.load(config.model(), config.resumeFromCheckpoint(), mopts)) {
+            TrainConfig used = config.with("dataset", specs).with("model", config.model() != null ? config.model() : model.dir().path().toString());
+            String resume = config.resumeFromCheckpoint();
+            if (Adapter.isAdapter(model.dir().path()) || resume != null && Adapter.isAdapter(Path.of(resume)))
+                used = used.with("train_type", "lora");
+            Run run = new Trainer(used, model).stopOnInterrupt().fit(train, val);
             System.out.println(run);
             return run;
         }

@@ -23,7 +23,7 @@ public final class Lora {
     /** Attaches fresh adapters (A random, B zero); returns the adapted modules by dotted name. */
     public static Map<String, Linear> apply(Embedder model, LoraConfig config, long seed) {
         Map<String, Linear> targets = attach(model, config);
-        model.manager().getEngine().setRandomSeed((int) seed);
+        embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.LORA_INIT);
         for (Linear lin : targets.values()) {
             float bound = (float) (1 / Math.sqrt(lin.in));
             set(lin.loraA(), model.manager().randomUniform(-bound, bound, new Shape(config.r(), lin.in)));

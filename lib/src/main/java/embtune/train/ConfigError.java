@@ -6,6 +6,10 @@ package embtune.train;
  */
 public final class ConfigError extends IllegalArgumentException {
     public ConfigError(String flag, Object value, String rule) {
-        super("--" + flag + ": " + (value instanceof String ? "'" + value + "'" : value) + " is not allowed; " + rule);
+        this("--" + flag + ": " + (value instanceof String ? "'" + value + "'" : value) + " is not allowed; " + rule);
+    }
+
+    public ConfigError(String message) {
+        super(message);
     }
 }

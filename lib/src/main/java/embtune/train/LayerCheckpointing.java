@@ -45,7 +45,7 @@ public final class LayerCheckpointing {
         }
     }
 
-    public Forward forward(NDList inputs, int seed) {
+    public Forward forward(NDList inputs, long seed) {
         Encoder enc = model.encoder();
         NDArray ids = inputs.get(0), mask = inputs.get(1);
         Encoder.Masks masks = enc.masks(mask);
@@ -53,7 +53,7 @@ public final class LayerCheckpointing {
         NDArray h = enc.embed(ids);
         for (int i = 0; i < enc.layerCount(); i++) {
             hs.add(h);
-            Engine.getInstance().setRandomSeed(seed + i);
+            embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.DROPOUT, i);
             h = enc.scoped(i, h, masks); // nothing of the layer but its output survives
         }
         hs.add(h);
@@ -61,13 +61,13 @@ public final class LayerCheckpointing {
     }
 
     /** Backpropagates dL/d(embeddings) through the head, each layer from the top, then the embeddings. */
-    public void backward(Forward f, NDArray embeddingGrad, int seed) {
+    public void backward(Forward f, NDArray embeddingGrad, long seed) {
         Encoder enc = model.encoder();
         int layers = enc.layerCount();
         NDArray grad = segment(f.layerInputs().get(layers), x -> model.pool(enc.finish(x), f.mask()), embeddingGrad);
         for (int i = layers - 1; i >= 0; i--) {
             final int index = i;
-            Engine.getInstance().setRandomSeed(seed + i);
+            embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.DROPOUT, i);
             NDArray next = segment(f.layerInputs().get(i), x -> enc.layer(index, x, f.masks()), grad);
             grad.close();
             f.layerInputs().get(i + 1).close();

@@ -9,10 +9,13 @@ import java.util.List;
 
 /**
  * Every knob of a run, named and defaulted like {@code swift sft} (snake_case in args.json and on
- * the command line). Plain public fields, like nanoGPT's config: read it top to bottom.
+ * the command line), listed once, like nanoGPT's config: read it top to bottom. A value is never
+ * changed in place: {@code with("learning_rate", 2e-5)} returns a copy, so a config handed to a
+ * run is the config the run used.
  */
-@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.PUBLIC_ONLY)
-public class TrainConfig {
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+public final class TrainConfig implements Cloneable {
     /** The one-line description a field shows in --help. */
     @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
     @java.lang.annotation.Target(java.lang.annotation.ElementType.FIELD)
@@ -22,117 +25,236 @@ public class TrainConfig {
 
     // what to train
     @Help("LoRA rank")
-    public int loraRank = 8;
+    int loraRank = 8;
     @Help("LoRA alpha (scaling alpha / rank)")
-    public double loraAlpha = 32;
+    double loraAlpha = 32;
     @Help("dropout on the LoRA input")
-    public double loraDropout = 0.05;
+    double loraDropout = 0.05;
     @Help("layers to adapt: all-linear, or names like q_proj,v_proj")
-    public String targetModules = "all-linear";
+    String targetModules = "all-linear";
     @Help("rsLoRA scaling alpha / sqrt(rank)")
-    public boolean useRslora = false;
+    boolean useRslora = false;
     @Help("model folder (Hugging Face / sentence-transformers layout); default: the bundled all-MiniLM-L6-v2")
-    public String model = null;
+    String model = null;
     @Help("where hub ids (--model org/name, --dataset org/name) come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
-    public String hub = null;
+    String hub = null;
     @Help("training data: path[:subset][#N], comma-separated for several; default: a bundled STS-B sample fitting the loss")
-    public List<String> dataset = new ArrayList<>();
+    List<String> dataset = new ArrayList<>();
     @Help("validation data (same syntax); replaces split_dataset_ratio")
-    public List<String> valDataset = new ArrayList<>();
+    List<String> valDataset = new ArrayList<>();
     @Help("hold out max(int(n*r),1) training rows for validation, seeded")
-    public double splitDatasetRatio = 0.0;
+    double splitDatasetRatio = 0.0;
     @Help("cosine_similarity, contrastive, online_contrastive, infonce, or auto (from the data kind)")
-    public String lossType = "auto";
+    String lossType = "auto";
     @Help("full or lora")
-    public String trainType = "full";
+    String trainType = "full";
     @Help("CSV/TSV columns: anchor,positive[,label] or anchor=..,positive=..,label=..,scale=5")
-    public String columns = null;
+    String columns = null;
     @Help("skip invalid data rows (counted, reported) instead of stopping")
-    public boolean skipInvalid = false;
+    boolean skipInvalid = false;
 
     // how long and how big
     @Help("passes over the training data")
-    public double numTrainEpochs = 1;
+    double numTrainEpochs = 1;
     @Help("optimizer steps; > 0 overrides num_train_epochs")
-    public int maxSteps = -1;
+    int maxSteps = -1;
     @Help("rows (pairs or groups) per forward pass")
-    public int perDeviceTrainBatchSize = 16;
+    int perDeviceTrainBatchSize = 16;
     @Help("rows per evaluation batch")
-    public int perDeviceEvalBatchSize = 16;
+    int perDeviceEvalBatchSize = 16;
     @Help("micro-batches per optimizer step (default ceil(16 / batch size))")
-    public Integer gradientAccumulationSteps = null;
+    Integer gradientAccumulationSteps = null;
     @Help("tokens per text (default: the model's)")
-    public Integer maxLength = null;
+    Integer maxLength = null;
     @Help("drop the last incomplete batch of each epoch")
-    public boolean dataloaderDropLast = false;
+    boolean dataloaderDropLast = false;
 
     // optimizer and schedule (AdamW, ms-swift defaults)
     @Help("peak learning rate (default 1e-5 full, 1e-4 LoRA)")
-    public Double learningRate = null;
+    Double learningRate = null;
     @Help("AdamW decoupled weight decay")
-    public double weightDecay = 0.1;
+    double weightDecay = 0.1;
     @Help("AdamW beta1")
-    public double adamBeta1 = 0.9;
+    double adamBeta1 = 0.9;
     @Help("AdamW beta2")
-    public double adamBeta2 = 0.95;
+    double adamBeta2 = 0.95;
     @Help("AdamW epsilon")
-    public double adamEpsilon = 1e-8;
+    double adamEpsilon = 1e-8;
     @Help("clip the global gradient norm to this (0 = off)")
-    public double maxGradNorm = 1.0;
+    double maxGradNorm = 1.0;
     @Help("constant, linear or cosine")
-    public String lrSchedulerType = "cosine";
+    String lrSchedulerType = "cosine";
     @Help("fraction of steps warming up linearly from 0")
-    public double warmupRatio = 0.0;
+    double warmupRatio = 0.0;
     @Help("warmup steps; > 0 overrides warmup_ratio")
-    public int warmupSteps = 0;
+    int warmupSteps = 0;
 
     // losses
     @Help("margin of contrastive and online_contrastive (cosine distance)")
-    public double margin = 0.5;
+    double margin = 0.5;
     @Help("InfoNCE temperature (env INFONCE_TEMPERATURE, default 0.1)")
-    public Double infonceTemperature = null;
+    Double infonceTemperature = null;
     @Help("InfoNCE: other rows of the batch are negatives (env INFONCE_USE_BATCH, default true)")
-    public Boolean infonceUseBatch = null;
+    Boolean infonceUseBatch = null;
     @Help("InfoNCE: exactly n hard negatives per row (env INFONCE_HARD_NEGATIVES)")
-    public Integer infonceHardNegatives = null;
+    Integer infonceHardNegatives = null;
     @Help("InfoNCE: mask negatives scoring above positive + margin (env INFONCE_MASK_FAKE_NEGATIVE)")
-    public Boolean infonceMaskFakeNegative = null;
+    Boolean infonceMaskFakeNegative = null;
     @Help("InfoNCE: that margin (env INFONCE_FAKE_NEG_MARGIN, default 0.1)")
-    public Double infonceFakeNegMargin = null;
+    Double infonceFakeNegMargin = null;
     @Help("InfoNCE: query-query similarities in the denominator (env INFONCE_INCLUDE_QQ)")
-    public Boolean infonceIncludeQq = null;
+    Boolean infonceIncludeQq = null;
     @Help("InfoNCE: positive-document similarities in the denominator (env INFONCE_INCLUDE_DD)")
-    public Boolean infonceIncludeDd = null;
+    Boolean infonceIncludeDd = null;
     @Help("cached loss (GradCache): embed in chunks of this many texts, so memory does not grow with the batch")
-    public Integer miniBatchSize = null;
+    Integer miniBatchSize = null;
     @Help("auto (tf32 on a GPU, fp32 on the CPU), fp32, tf32, or fp16 (float32 master weights, dynamic loss scaling)")
-    public String precision = "auto";
+    String precision = "auto";
     @Help("recompute each layer during backward: activations of one layer instead of all, for one more forward pass")
-    public boolean gradientCheckpointing = false;
+    boolean gradientCheckpointing = false;
     @Help("Matryoshka dims: 32,64,128 or {\"32\": 1.0, \"64\": 0.5}")
-    public String mrlDims = null;
+    String mrlDims = null;
 
     // bookkeeping
     @Help("where run folders vN-YYYYMMDD-HHMMSS/ go")
-    public String outputDir = "output";
+    String outputDir = "output";
     @Help("log (and read the loss) every N steps")
-    public int loggingSteps = 5;
+    int loggingSteps = 5;
     @Help("steps or no")
-    public String evalStrategy = "steps";
+    String evalStrategy = "steps";
     @Help("evaluate every N steps (default save_steps)")
-    public Integer evalSteps = null;
+    Integer evalSteps = null;
     @Help("checkpoint every N steps (and at the end)")
-    public int saveSteps = 500;
+    int saveSteps = 500;
     @Help("keep at most N checkpoints (the best is kept)")
-    public Integer saveTotalLimit = null;
+    Integer saveTotalLimit = null;
     @Help("seed for initialisation, sampling and every random draw")
-    public long seed = 42;
+    long seed = 42;
     @Help("seed for shuffling, splitting and #N sampling")
-    public long dataSeed = 42;
+    long dataSeed = 42;
     @Help("auto, cpu, gpu or gpu:N")
-    public String device = "auto";
+    String device = "auto";
     @Help("continue a run from its checkpoint-STEP folder")
-    public String resumeFromCheckpoint = null;
+    String resumeFromCheckpoint = null;
+
+    /** One setting as the command line spells it: name, type, help text and default. */
+    public record Flag(String name, Class<?> type, String help, Object defaultValue) {
+        public boolean isSwitch() { return type == boolean.class || type == Boolean.class; }
+    }
+
+    private static final java.util.Map<String, java.lang.reflect.Field> FIELDS = new java.util.LinkedHashMap<>();
+    static {
+        for (var f : TrainConfig.class.getDeclaredFields())
+            if (f.isAnnotationPresent(Help.class)) FIELDS.put(f.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT), f);
+    }
+
+    /** Every setting, in the order of this file, with the defaults of a new config. */
+    public static List<Flag> flags() {
+        TrainConfig d = new TrainConfig();
+        List<Flag> out = new ArrayList<>();
+        FIELDS.forEach((name, f) -> out.add(new Flag(name, f.getType(), f.getAnnotation(Help.class).value(), d.get(name))));
+        return out;
+    }
+
+    /** The value of a setting by its flag name ({@code learning_rate}, {@code learning-rate} or {@code learningRate}). */
+    public Object get(String flag) {
+        try {
+            return field(flag).get(this);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A copy with one setting changed. Strings are parsed as the command line parses them
+     * ("2e-5", "true", "a,b" for lists); numbers are converted to the setting's type.
+     */
+    public TrainConfig with(String flag, Object value) {
+        var f = field(flag);
+        TrainConfig copy = copy();
+        try {
+            f.set(copy, convert(FIELDS.entrySet().stream().filter(e -> e.getValue() == f).findFirst().get().getKey(), f.getType(), value));
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+        return copy;
+    }
+
+    private static java.lang.reflect.Field field(String flag) {
+        String name = flag.replace('-', '_').replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+        var f = FIELDS.get(name);
+        if (f == null) throw new ConfigError(name, flag, "no such setting; see train --help for the list");
+        return f;
+    }
+
+    private static Object convert(String flag, Class<?> t, Object v) {
+        if (v == null) {
+            if (t.isPrimitive()) throw new ConfigError(flag, "null", "it needs a value");
+            return t == List.class ? new ArrayList<String>() : null;
+        }
+        try {
+            if (t == List.class) {
+                List<String> out = new ArrayList<>();
+                if (v instanceof java.util.Collection<?> c) c.forEach(x -> out.add(String.valueOf(x)));
+                else for (String part : String.valueOf(v).split(",")) if (!part.isBlank()) out.add(part.trim());
+                return out;
+            }
+            if (t == String.class) return String.valueOf(v);
+            if (t == boolean.class || t == Boolean.class) {
+                if (v instanceof Boolean b) return b;
+                String b = String.valueOf(v).trim();
+                if (b.equalsIgnoreCase("true") || b.equals("1")) return true;
+                if (b.equalsIgnoreCase("false") || b.equals("0")) return false;
+                throw new ConfigError("--" + flag + " takes true or false, not '" + v + "'");
+            }
+            if (v instanceof String text) {
+                String n = text.trim();
+                if (t == int.class || t == Integer.class) return Integer.valueOf(n);
+                if (t == long.class || t == Long.class) return Long.valueOf(n);
+                return Double.valueOf(n);
+            }
+            if (v instanceof Number n) {
+                if (t == int.class || t == Integer.class) {
+                    if (n.doubleValue() != Math.rint(n.doubleValue()) || Math.abs(n.doubleValue()) > Integer.MAX_VALUE)
+                        throw new ConfigError(flag, v, "it takes a whole number");
+                    return n.intValue();
+                }
+                if (t == long.class || t == Long.class) return n.longValue();
+                return n.doubleValue();
+            }
+        } catch (NumberFormatException e) {
+            throw new ConfigError("--" + flag + ": '" + v + "' is not a number");
+        }
+        throw new ConfigError(flag, v, "it takes a " + t.getSimpleName());
+    }
+
+    private TrainConfig copy() {
+        try {
+            TrainConfig c = (TrainConfig) clone();
+            c.dataset = new ArrayList<>(dataset);
+            c.valDataset = new ArrayList<>(valDataset);
+            return c;
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ---- what other packages read (the train package reads the fields) ------------------------
+    public String model() { return model; }
+    public String device() { return device; }
+    public String precision() { return precision; }
+    public String hub() { return hub; }
+    public String lossType() { return lossType; }
+    public String resumeFromCheckpoint() { return resumeFromCheckpoint; }
+    public Integer maxLength() { return maxLength; }
+    public List<String> dataset() { return List.copyOf(dataset); }
+    public List<String> valDataset() { return List.copyOf(valDataset); }
+
+    /** How the data sets of this run are read: --skip_invalid, --columns, --data_seed, --hub. */
+    public embtune.data.LoadOptions loadOptions() {
+        return embtune.data.LoadOptions.defaults().skipInvalid(skipInvalid).seed(dataSeed).hub(hub)
+                .columns(columns == null ? null : embtune.data.Columns.parse(columns));
+    }
 
     static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

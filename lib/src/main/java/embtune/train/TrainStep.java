@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import embtune.loss.EmbeddingLoss;
 import embtune.model.Embedder;
+import embtune.model.Seeds;
 import embtune.model.Precision;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,17 +32,19 @@ import java.util.Map;
  */
 public final class TrainStep implements AutoCloseable {
     /** How a step runs; the defaults are the plain fp32 step. */
-    public record Settings(double maxGradNorm, Integer miniBatchSize, boolean gradientCheckpointing, Precision precision,
+    public record Settings(long seed, double maxGradNorm, Integer miniBatchSize, boolean gradientCheckpointing, Precision precision,
                            double initialLossScale) {
         public static Settings of(double maxGradNorm) {
-            return new Settings(maxGradNorm, null, false, Precision.FP32, 65536.0);
+            return new Settings(0, maxGradNorm, null, false, Precision.FP32, 65536.0);
         }
 
-        public Settings miniBatchSize(Integer n) { return new Settings(maxGradNorm, n, gradientCheckpointing, precision, initialLossScale); }
-        public Settings gradientCheckpointing(boolean on) { return new Settings(maxGradNorm, miniBatchSize, on, precision, initialLossScale); }
-        public Settings precision(Precision p) { return new Settings(maxGradNorm, miniBatchSize, gradientCheckpointing, p, initialLossScale); }
+        /** The run's seed: dropout draws of a recomputed chunk or layer repeat those of its first pass. */
+        public Settings seed(long s) { return new Settings(s, maxGradNorm, miniBatchSize, gradientCheckpointing, precision, initialLossScale); }
+        public Settings miniBatchSize(Integer n) { return new Settings(seed, maxGradNorm, n, gradientCheckpointing, precision, initialLossScale); }
+        public Settings gradientCheckpointing(boolean on) { return new Settings(seed, maxGradNorm, miniBatchSize, on, precision, initialLossScale); }
+        public Settings precision(Precision p) { return new Settings(seed, maxGradNorm, miniBatchSize, gradientCheckpointing, p, initialLossScale); }
         /** fp16: the loss scale to start from (torch's GradScaler init_scale, 2^16). */
-        public Settings initialLossScale(double s) { return new Settings(maxGradNorm, miniBatchSize, gradientCheckpointing, precision, s); }
+        public Settings initialLossScale(double s) { return new Settings(seed, maxGradNorm, miniBatchSize, gradientCheckpointing, precision, s); }
     }
 
     private final Embedder model;
@@ -132,17 +135,17 @@ public final class TrainStep implements AutoCloseable {
     private NDArray chunkedBackward(StepBatch mb, NDArray backwardWeight, NDManager step) {
         List<String> texts = mb.texts();
         int n = texts.size(), chunk = settings.miniBatchSize() != null ? settings.miniBatchSize() : n;
-        int seed = (int) (optimizer.steps() * 7919);
+        long stepNumber = optimizer.steps();
         NDList parts = new NDList();
         List<LayerCheckpointing.Forward> kept = new ArrayList<>();
         for (int start = 0; start < n; start += chunk) {
-            Engine.getInstance().setRandomSeed(seed + start);
+            Seeds.engine(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start);
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 var batch = model.encode(texts.subList(start, Math.min(n, start + chunk)));
                 NDArray e;
                 if (checkpointing != null) {
-                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), seed + start * 1000).outliveScope();
+                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), Seeds.of(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start)).outliveScope();
                     kept.add(f);
                     e = f.embeddings();
                 } else {
@@ -164,10 +167,10 @@ public final class TrainStep implements AutoCloseable {
             int end = Math.min(n, start + chunk);
             NDArray slice = grad.get(new NDIndex("{}:{}", start, end));
             if (checkpointing != null) {
-                checkpointing.backward(kept.get(c), slice, seed + start * 1000);
+                checkpointing.backward(kept.get(c), slice, Seeds.of(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start));
                 continue;
             }
-            Engine.getInstance().setRandomSeed(seed + start);
+            Seeds.engine(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start);
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
                 NDArray e = model.forward(model.encode(texts.subList(start, end)), step);

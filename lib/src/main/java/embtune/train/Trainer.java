@@ -1,30 +1,21 @@
 package embtune.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.nn.Parameter;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import embtune.data.Dataset;
 import embtune.data.Record;
 import embtune.loss.EmbeddingLoss;
-import embtune.loss.InfoNceOptions;
 import embtune.loss.LossType;
-import embtune.loss.Losses;
-import embtune.lora.Adapter;
-import embtune.lora.Lora;
-import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
-import embtune.model.Precision;
+import embtune.model.Seeds;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -46,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 public final class Trainer {
-    private final TrainConfig config;
+    private TrainConfig config;
     private final Embedder model;
     private PrintStream out = System.out;
     private Boolean terminal;
@@ -65,20 +56,30 @@ public final class Trainer {
     }
 
     // ---- fluent settings for notebooks and JShell ---------------------------------------------
-    public Trainer loss(String lossType) { config.lossType = lossType; return this; }
-    public Trainer loss(LossType t) { config.lossType = t.id(); return this; }
-    public Trainer epochs(double n) { config.numTrainEpochs = n; return this; }
-    public Trainer maxSteps(int n) { config.maxSteps = n; return this; }
-    public Trainer batchSize(int n) { config.perDeviceTrainBatchSize = n; return this; }
-    public Trainer learningRate(double lr) { config.learningRate = lr; return this; }
-    public Trainer outputDir(String dir) { config.outputDir = dir; return this; }
+    public Trainer loss(String lossType) { return set("loss_type", lossType); }
+    public Trainer loss(LossType t) { return set("loss_type", t.id()); }
+    public Trainer epochs(double n) { return set("num_train_epochs", n); }
+    public Trainer maxSteps(int n) { return set("max_steps", n); }
+    public Trainer batchSize(int n) { return set("per_device_train_batch_size", n); }
+    public Trainer learningRate(double lr) { return set("learning_rate", lr); }
+    public Trainer outputDir(String dir) { return set("output_dir", dir); }
+    /** LoRA with this rank and alpha (other LoRA settings: {@code set("lora_dropout", 0.1)} ...). */
+    public Trainer lora(int rank, double alpha) { return set("train_type", "lora").set("lora_rank", rank).set("lora_alpha", alpha); }
+    /** Any setting by its command-line name: {@code set("eval_steps", 8)}, {@code set("infonce_temperature", 0.05)}. */
+    public Trainer set(String flag, Object value) { config = config.with(flag, value); return this; }
     public Trainer logTo(PrintStream p) { out = p; return this; }
     /** Train with your own loss over embeddings; the data layout follows its {@code wantsPairs()}. */
     public Trainer loss(EmbeddingLoss custom) { customLoss = custom; return this; }
     /** Called with every logged event (training and eval), e.g. to plot live in a notebook. */
     public Trainer onLog(java.util.function.Consumer<Map<String, Object>> listener) { onLog = listener; return this; }
     public Trainer terminal(boolean t) { terminal = t; return this; }
+    /** The settings so far (a value; change them with the fluent methods). */
     public TrainConfig config() { return config; }
+
+    @Override
+    public String toString() {
+        return "Trainer " + model + "\n" + config;
+    }
 
     /** Ctrl-C: finish the current step, save a checkpoint, then let the JVM exit. */
     public Trainer stopOnInterrupt() {
@@ -103,174 +104,164 @@ public final class Trainer {
 
     public Run fit(Dataset train, Dataset val) {
         try {
-            return loop(train, val);
+            return loop(TrainPlan.of(config, model, customLoss, train, val, out));
         } finally {
             finished.countDown();
         }
     }
 
-    private Run loop(Dataset train, Dataset val) {
-        config.validate();
-        // ---- what to learn, from what ---------------------------------------------------------
-        LossType lossType = customLoss == null ? chooseLoss(train) : null;
-        if (val == null && config.splitDatasetRatio > 0) {
-            Dataset.Split s = train.split(config.splitDatasetRatio, config.dataSeed);
-            train = s.train();
-            val = s.val();
-        }
-        Random random = new Random(config.seed);
-        InfoNceOptions nce = infonceOptions(); // read once: the environment does not change during a run
-        MrlSpec mrl = MrlSpec.parse(config.mrlDims);
-        EmbeddingLoss loss = customLoss != null ? customLoss
-                : Losses.create(lossType, config.margin, nce, mrl.dims(), mrl.weights(), random);
-        Map<String, Parameter> trainable;
-        Checkpoint.Content content;
-        if (config.lora()) {
-            LoraConfig lc = config.loraConfig();
-            if (Lora.parameters(model.encoder()).isEmpty()) Lora.apply(model, lc, config.seed); // resumed runs arrive adapted
-            trainable = Lora.parameters(model.encoder());
-            String base = (config.model != null ? Path.of(config.model) : model.dir().path()).toAbsolutePath().normalize().toString();
-            content = dir -> Adapter.writeInto(model, lc, base, dir);
-            out.println(lc + "\n  " + Lora.trainableSummary(model.encoder()));
-        } else {
-            trainable = model.encoder().namedParameters();
-            content = Checkpoint.fullModel(model);
-        }
-        AdamW adam = new AdamW(trainable, model.manager(), config.adamBeta1, config.adamBeta2, config.adamEpsilon, config.weightDecay);
+    /**
+     * The training loop, as the class comment draws it. Every random draw derives from (seed,
+     * step), so a resumed run continues with exactly the curve an uninterrupted run has.
+     */
+    private Run loop(TrainPlan p) {
+        TrainPlan.Resume resume = p.resume();
+        RunFolder folder = p.isResumed() ? RunFolder.reopen(resume.checkpoint().getParent(), resume.start())
+                : RunFolder.create(Path.of(p.args().outputDir));
+        folder.writeArgs(p.args());
+        List<Map<String, Object>> history = new ArrayList<>(resume.history());
+        Best best = new Best(resume.best(), resume.bestCheckpoint());
+        Progress progress = new Progress(out, terminal != null ? terminal : System.console() != null, p.total(), resume.start());
+        printHeader(p, folder);
 
-        // ---- how long -------------------------------------------------------------------------
-        int bs = config.perDeviceTrainBatchSize, accum = config.accumulation();
-        Batches batches = new Batches(train, bs, accum, config.dataloaderDropLast, config.dataSeed);
-        int total = config.maxSteps > 0 ? config.maxSteps : (int) Math.ceil(config.numTrainEpochs * batches.stepsPerEpoch());
-        int warmup = config.warmupSteps > 0 ? config.warmupSteps : (int) Math.ceil(config.warmupRatio * total);
-        LrSchedule schedule = new LrSchedule(config.lrSchedulerType, config.learningRate(), warmup, total);
-
-        // ---- where it goes --------------------------------------------------------------------
-        int start = 0;
-        RunFolder folder;
-        List<Map<String, Object>> history = new ArrayList<>();
-        Double best = null;
-        Path bestCkpt = null;
-        if (config.resumeFromCheckpoint != null) {
-            Path ckpt = Path.of(config.resumeFromCheckpoint).toAbsolutePath();
-            JsonNode state = Checkpoint.state(ckpt);
-            start = state.get("global_step").asInt();
-            state.path("log_history").forEach(e -> history.add(TrainConfig.JSON.convertValue(e, Map.class)));
-            if (state.hasNonNull("best_metric")) best = state.get("best_metric").asDouble();
-            if (state.hasNonNull("best_model_checkpoint")) bestCkpt = Path.of(state.get("best_model_checkpoint").asText());
-            folder = RunFolder.reopen(ckpt.getParent(), start);
-        } else {
-            folder = RunFolder.create(Path.of(config.outputDir));
-        }
-        folder.writeArgs(config);
-        Precision precision = Precision.parse(config.precision, model.device());
-        String envProblem = precision.environmentProblem(model.device());
-        if (envProblem != null) out.println("warning: " + envProblem);
-        TrainStep.Settings settings = TrainStep.Settings.of(config.maxGradNorm).miniBatchSize(config.miniBatchSize)
-                .gradientCheckpointing(config.gradientCheckpointing).precision(precision);
-        boolean isTerminal = terminal != null ? terminal : System.console() != null;
-        Progress progress = new Progress(out, isTerminal, total, start);
-        out.printf("embtune: %s%n  data %s (%,d rows) -> %,d steps of %d x %d, loss %s%n  precision %s%s%n  run folder %s%n",
-                model, train.name(), train.size(), total, bs, accum, loss, precision.effective(model.device()),
-                config.gradientCheckpointing ? ", gradient checkpointing" : "", folder.dir());
-
-        // ---- the loop -------------------------------------------------------------------------
         Path last = null;
         boolean interrupted = false;
-        double pendingLoss = Double.NaN;
-        try (TrainStep trainStep = new TrainStep(model, loss, trainable, adam, settings)) {
-            LossScaler scaler = trainStep.scaler();
-            if (config.resumeFromCheckpoint != null)
-                Checkpoint.loadOptimizer(Path.of(config.resumeFromCheckpoint).toAbsolutePath(), adam, scaler, model.manager());
-            NDManager window = model.manager().newSubManager();
-            List<NDArray> losses = new ArrayList<>();
-            NDArray gradNorm = null;
-            for (int step = start; step < total; step++) {
-                if (stopRequested) {
-                    interrupted = true;
-                    break;
-                }
-                random.setSeed(config.seed * 1_000_003L + step);
-                Engine.getInstance().setRandomSeed((int) (config.seed + step));
-                double lr = schedule.at(step);
-                TrainStep.Result r = trainStep.run(batches.forStep(step, loss.wantsPairs()), lr, window);
-                losses.add(r.loss());
-                gradNorm = r.gradNorm();
-                int done = step + 1;
-                boolean lastStep = done == total;
-                if (done % config.loggingSteps == 0 || lastStep || done % config.saveSteps == 0) {
-                    double mean = 0;
-                    int counted = 0;
-                    for (NDArray l : losses) {
-                        float v = l.getFloat();
-                        if (scaler != null && !Float.isFinite(v)) continue; // fp16: an overflowed step was skipped, not learned from
-                        mean += v;
-                        counted++;
-                    }
-                    mean = counted == 0 ? Double.NaN : mean / counted;
-                    double norm = gradNorm.getFloat();
-                    window.close();
-                    window = model.manager().newSubManager();
-                    losses.clear();
-                    if (scaler != null) {
-                        float scale = scaler.currentScale();
-                        if (scale < 1e-4f)
-                            throw new TrainingError("fp16: gradients overflow even at loss scale " + scale + " (step " + done
-                                    + "), so the forward pass itself overflows float16; use --precision tf32 or fp32. The last good checkpoint is "
-                                    + (last == null ? "none" : last) + " and was left as it was");
-                    } else if (!Double.isFinite(mean) || !Double.isFinite(norm))
-                        throw new TrainingError("loss is " + mean + " (grad norm " + norm + ") at step " + done + "; stopped. The last good checkpoint is "
-                                + (last == null ? "none (lower the learning rate?)" : last) + " and was left as it was");
-                    pendingLoss = mean;
-                    Map<String, Object> e = event(done, batches.epochAt(done));
-                    e.put("loss", mean);
-                    e.put("grad_norm", Double.isFinite(norm) ? norm : null); // null: an fp16 step skipped on overflow
+        int done = resume.start();
+        double lastLoss = Double.NaN;
+        try (TrainStep trainStep = new TrainStep(model, p.loss(), p.trainable(), newOptimizer(p), p.settings())) {
+            if (p.isResumed()) Checkpoint.loadOptimizer(resume.checkpoint(), trainStep.optimizer(), trainStep.scaler(), model.manager());
+            Window window = new Window(model.manager());
+            for (int step = resume.start(); step < p.total() && !stopRequested; step++) {
+                p.sampling().setSeed(Seeds.of(config.seed, Seeds.Stream.SAMPLING, step));
+                Seeds.engine(config.seed, Seeds.Stream.DROPOUT, step);
+                double lr = p.schedule().at(step);
+                window.add(trainStep.run(p.batches().forStep(step, p.loss().wantsPairs()), lr, window.manager()));
+                done = step + 1;
+                boolean lastStep = done == p.total();
+                if (done % p.args().loggingSteps == 0 || done % p.args().saveSteps == 0 || lastStep) {
+                    Map<String, Object> e = window.drain(event(done, p.batches().epochAt(done)), trainStep.scaler(), last);
                     e.put("learning_rate", lr);
-                    if (scaler != null) {
-                        e.put("loss_scale", (double) scaler.currentScale());
-                        e.put("skipped_steps", scaler.skipped());
-                    }
                     e.put("it_per_s", progress.itPerSec(done));
                     e.put("elapsed_s", progress.elapsed());
-                    history.add(e);
-                    folder.log(e);
-                    progress.update(done, mean, lr);
-                    onLog.accept(e);
+                    lastLoss = (double) e.get("loss");
+                    log(e, history, folder);
+                    progress.update(done, lastLoss, lr);
                 }
-                if (val != null && !config.evalStrategy.equals("no") && (done % config.evalEvery() == 0 || lastStep)) {
-                    Map<String, Object> e = event(done, batches.epochAt(done));
-                    e.putAll(evaluate(val, loss));
-                    if (customLoss == null)
-                        embtune.eval.Evaluator.evaluate(model::embed, val, lossType == LossType.INFONCE, nce)
-                                .forEach((k, v) -> e.put("eval_" + k, v));
-                    history.add(e);
-                    folder.log(e);
+                if (p.val() != null && !p.args().evalStrategy.equals("no") && (done % p.args().evalEvery() == 0 || lastStep)) {
+                    Map<String, Object> e = evaluateAll(p, event(done, p.batches().epochAt(done)));
+                    log(e, history, folder);
                     progress.line(format(e));
-                    onLog.accept(e);
-                    double metric = ((Number) e.get("eval_loss")).doubleValue();
-                    if (best == null || metric < best) {
-                        best = metric;
-                        bestCkpt = folder.checkpoint(done);
-                    }
+                    best = best.offer(((Number) e.get("eval_loss")).doubleValue(), folder.checkpoint(done));
                 }
-                if (done % config.saveSteps == 0 || lastStep) {
-                    last = save(folder, content, done, adam, scaler, history, best, bestCkpt, batches);
-                }
+                if (done % p.args().saveSteps == 0 || lastStep)
+                    last = save(folder, p, trainStep, done, history, best);
             }
             window.close();
-            if (interrupted && start < total) {
-                int done = (int) adam.steps();
-                if (done > 0 && (last == null || RunFolder.stepOf(last) != done)) {
-                    last = save(folder, content, done, adam, scaler, history, best, bestCkpt, batches);
-                    progress.line("interrupted: saved " + last + "; continue with --resume_from_checkpoint " + last);
-                }
+            interrupted = done < p.total();
+            if (interrupted && done > resume.start() && (last == null || RunFolder.stepOf(last) != done)) {
+                last = save(folder, p, trainStep, done, history, best);
+                progress.line("interrupted: saved " + last + "; continue with --resume_from_checkpoint " + last);
             }
         } finally {
             folder.close();
         }
-        Path report = embtune.report.Report.write(folder.dir(), val != null && loss.wantsPairs() ? similarities(val) : null);
-        if (!Double.isNaN(pendingLoss)) out.printf("done: loss %.4f, checkpoint %s%n  report %s%n", pendingLoss, last, report);
-        return new Run(folder.dir(), history, model, last, bestCkpt, interrupted);
+        Path report = embtune.report.Report.write(folder.dir(), p.val() != null && p.loss().wantsPairs() ? similarities(p.val()) : null);
+        if (!Double.isNaN(lastLoss)) out.printf("done: loss %.4f, checkpoint %s%n  report %s%n", lastLoss, last, report);
+        return new Run(folder.dir(), history, model, last, best.checkpoint(), interrupted);
+    }
+
+    private AdamW newOptimizer(TrainPlan p) {
+        TrainConfig a = p.args();
+        return new AdamW(p.trainable(), model.manager(), a.adamBeta1, a.adamBeta2, a.adamEpsilon, a.weightDecay);
+    }
+
+    private void printHeader(TrainPlan p, RunFolder folder) {
+        String envProblem = p.precision().environmentProblem(model.device());
+        if (envProblem != null) out.println("warning: " + envProblem);
+        out.printf("embtune: %s%n  data %s (%,d rows) -> %,d steps of %d x %d, loss %s%n  precision %s%s%n  run folder %s%n",
+                model, p.train().name(), p.train().size(), p.total(), p.args().perDeviceTrainBatchSize, p.args().accumulation(),
+                p.loss(), p.precision().effective(model.device()), p.args().gradientCheckpointing ? ", gradient checkpointing" : "",
+                folder.dir());
+    }
+
+    private void log(Map<String, Object> event, List<Map<String, Object>> history, RunFolder folder) {
+        history.add(event);
+        folder.log(event);
+        onLog.accept(event);
+    }
+
+    /** eval_loss and the data kind's metrics (paired or InfoNCE) on the validation set. */
+    private Map<String, Object> evaluateAll(TrainPlan p, Map<String, Object> e) {
+        e.putAll(evaluate(p.val(), p.loss()));
+        if (customLoss == null)
+            embtune.eval.Evaluator.evaluate(model::embed, p.val(), p.lossType() == LossType.INFONCE, p.nce())
+                    .forEach((k, v) -> e.put("eval_" + k, v));
+        return e;
+    }
+
+    /**
+     * The steps since the last log: their losses and gradient norms stay on the device until
+     * read here, the only host sync of the loop. A non-finite loss stops the run (fp16 instead
+     * skips the step, and stops only when even a tiny loss scale overflows).
+     */
+    private static final class Window {
+        private final NDManager parent;
+        private NDManager manager;
+        private final List<NDArray> losses = new ArrayList<>();
+        private NDArray gradNorm;
+
+        Window(NDManager parent) {
+            this.parent = parent;
+            this.manager = parent.newSubManager();
+        }
+
+        NDManager manager() { return manager; }
+
+        void add(TrainStep.Result r) {
+            losses.add(r.loss());
+            gradNorm = r.gradNorm();
+        }
+
+        Map<String, Object> drain(Map<String, Object> e, LossScaler scaler, Path lastGood) {
+            double sum = 0;
+            int counted = 0;
+            for (NDArray l : losses) {
+                float v = l.getFloat();
+                if (scaler != null && !Float.isFinite(v)) continue; // fp16: an overflowed step was skipped, not learned from
+                sum += v;
+                counted++;
+            }
+            double mean = counted == 0 ? Double.NaN : sum / counted, norm = gradNorm.getFloat();
+            int step = (int) e.get("step");
+            manager.close();
+            manager = parent.newSubManager();
+            losses.clear();
+            String keep = " The last good checkpoint is " + (lastGood == null ? "none" : lastGood) + " and was left as it was";
+            if (scaler != null && scaler.currentScale() < 1e-4f)
+                throw new TrainingError("fp16: gradients overflow even at loss scale " + scaler.currentScale() + " (step " + step
+                        + "), so the forward pass itself overflows float16; use --precision tf32 or fp32." + keep);
+            if (scaler == null && (!Double.isFinite(mean) || !Double.isFinite(norm)))
+                throw new TrainingError("loss is " + mean + " (grad norm " + norm + ") at step " + step + "; stopped"
+                        + (lastGood == null ? " (lower the learning rate?)." : ".") + keep);
+            e.put("loss", mean);
+            e.put("grad_norm", Double.isFinite(norm) ? norm : null); // null: an fp16 step skipped on overflow
+            if (scaler != null) {
+                e.put("loss_scale", (double) scaler.currentScale());
+                e.put("skipped_steps", scaler.skipped());
+            }
+            return e;
+        }
+
+        void close() {
+            manager.close();
+        }
+    }
+
+    /** The lowest eval_loss so far and the checkpoint of its step. */
+    private record Best(Double metric, Path checkpoint) {
+        Best offer(double m, Path at) {
+            return metric == null || m < metric ? new Best(m, at) : this;
+        }
     }
 
     /** Gold labels and predicted cosines of the validation pairs, for the report's scatter plot. */
@@ -285,30 +276,6 @@ public final class Trainer {
         float[][] e = model.embed(texts);
         for (int i = 0; i < gold.length; i++) cos[i] = Embedder.cosine(e[2 * i], e[2 * i + 1]);
         return new double[][] {gold, cos};
-    }
-
-    private LossType chooseLoss(Dataset train) {
-        if (config.lossType == null || config.lossType.equals("auto")) {
-            var choice = train.recommendedLoss();
-            out.println("loss auto -> " + choice);
-            config.lossType = choice.loss().id();
-            return choice.loss();
-        }
-        LossType t = LossType.parse(config.lossType);
-        train.requireFits(t);
-        return t;
-    }
-
-    InfoNceOptions infonceOptions() {
-        InfoNceOptions o = InfoNceOptions.fromEnvironment();
-        if (config.infonceTemperature != null) o = o.temperature(config.infonceTemperature);
-        if (config.infonceUseBatch != null) o = o.useBatch(config.infonceUseBatch);
-        if (config.infonceHardNegatives != null) o = o.hardNegatives(config.infonceHardNegatives);
-        if (config.infonceMaskFakeNegative != null) o = o.maskFakeNegative(config.infonceMaskFakeNegative);
-        if (config.infonceFakeNegMargin != null) o = o.fakeNegMargin(config.infonceFakeNegMargin);
-        if (config.infonceIncludeQq != null) o = o.includeQQ(config.infonceIncludeQq);
-        if (config.infonceIncludeDd != null) o = o.includeDD(config.infonceIncludeDd);
-        return o;
     }
 
     /** eval_loss over the validation set, batch by batch without gradients, weighted by batch size. */
@@ -330,19 +297,17 @@ public final class Trainer {
         return m;
     }
 
-    private Path save(RunFolder folder, Checkpoint.Content content, int step, AdamW adam, LossScaler scaler,
-                      List<Map<String, Object>> history, Double best, Path bestCkpt,
-                      Batches batches) {
+    private Path save(RunFolder folder, TrainPlan p, TrainStep trainStep, int step, List<Map<String, Object>> history, Best best) {
         ObjectNode state = TrainConfig.JSON.createObjectNode();
         state.put("global_step", step);
-        state.put("epoch", batches.epochAt(step));
-        if (best != null) state.put("best_metric", best);
-        if (bestCkpt != null) state.put("best_model_checkpoint", bestCkpt.toString());
+        state.put("epoch", p.batches().epochAt(step));
+        if (best.metric() != null) state.put("best_metric", best.metric());
+        if (best.checkpoint() != null) state.put("best_model_checkpoint", best.checkpoint().toString());
         state.put("rng", "every random draw is derived from (seed, step); nothing else to restore");
         state.set("log_history", TrainConfig.JSON.valueToTree(history));
         Path dir = folder.checkpoint(step);
-        Checkpoint.save(dir, content, adam, scaler, state);
-        rotate(folder, dir, bestCkpt);
+        Checkpoint.save(dir, p.content(), trainStep.optimizer(), trainStep.scaler(), state);
+        rotate(folder, dir, best.checkpoint());
         return dir;
     }
 

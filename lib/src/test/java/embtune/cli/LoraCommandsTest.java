@@ -19,19 +19,19 @@ class LoraCommandsTest {
 
     TrainConfig config(int steps) {
         TrainConfig c = new TrainConfig();
-        c.model = Fixtures.dir("tiny-qwen3").toString();
-        c.trainType = "lora";
-        c.loraRank = 4;
-        c.loraAlpha = 8;
-        c.lossType = "cosine_similarity";
-        c.dataset.add("../datasets/stsb-train.jsonl#32");
-        c.perDeviceTrainBatchSize = 8;
-        c.gradientAccumulationSteps = 1;
-        c.learningRate = 1e-2;
-        c.maxSteps = steps;
-        c.saveSteps = 2;
-        c.loggingSteps = 1;
-        c.outputDir = dir.resolve("output").toString();
+        c = c.with("model", Fixtures.dir("tiny-qwen3").toString());
+        c = c.with("train_type", "lora");
+        c = c.with("lora_rank", 4);
+        c = c.with("lora_alpha", 8);
+        c = c.with("loss_type", "cosine_similarity");
+        c = c.with("dataset", "../datasets/stsb-train.jsonl#32");
+        c = c.with("per_device_train_batch_size", 8);
+        c = c.with("gradient_accumulation_steps", 1);
+        c = c.with("learning_rate", 1e-2);
+        c = c.with("max_steps", steps);
+        c = c.with("save_steps", 2);
+        c = c.with("logging_steps", 1);
+        c = c.with("output_dir", dir.resolve("output").toString());
         return c;
     }
 
@@ -44,7 +44,7 @@ class LoraCommandsTest {
         assertEquals(Fixtures.dir("tiny-qwen3").toAbsolutePath().normalize().toString(), Adapter.baseModel(ck4));
 
         TrainConfig resume = config(4);
-        resume.resumeFromCheckpoint = ck2.toString();
+        resume = resume.with("resume_from_checkpoint", ck2.toString());
         Run resumed = TrainCommand.run(resume);
         assertEquals(run.last("loss"), resumed.last("loss"), 1e-5, "resumed LoRA run ends on the same loss");
 

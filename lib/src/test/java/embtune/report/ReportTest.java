@@ -22,9 +22,9 @@ class ReportTest {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = Trainer.with(m).loss("cosine_similarity").batchSize(8).maxSteps(4).learningRate(1e-3)
                     .outputDir(dir.toString()).logTo(new PrintStream(new ByteArrayOutputStream())).terminal(false);
-            t.config().loggingSteps = 1;
-            t.config().evalSteps = 2;
-            t.config().gradientAccumulationSteps = 1;
+            t.set("logging_steps", 1);
+            t.set("eval_steps", 2);
+            t.set("gradient_accumulation_steps", 1);
             run = t.fit(Dataset.load("../datasets/stsb-train.jsonl#64"), Dataset.load("../datasets/stsb-dev.jsonl#40"));
         }
         Path d = run.dir();

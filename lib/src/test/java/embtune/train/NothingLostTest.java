@@ -19,9 +19,9 @@ class NothingLostTest {
     Trainer trainer(Embedder model, int steps) {
         Trainer t = Trainer.with(model).loss("cosine_similarity").batchSize(4).maxSteps(steps).learningRate(1e-3)
                 .outputDir(dir.resolve("output").toString()).logTo(TrainerTest.QUIET).terminal(false);
-        t.config().loggingSteps = 1;
-        t.config().saveSteps = 1;
-        t.config().gradientAccumulationSteps = 1;
+        t.set("logging_steps", 1);
+        t.set("save_steps", 1);
+        t.set("gradient_accumulation_steps", 1);
         return t;
     }
 
@@ -34,7 +34,7 @@ class NothingLostTest {
     Run train(int steps, Integer limit) {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m, steps);
-            t.config().saveTotalLimit = limit;
+            t.set("save_total_limit", limit);
             return t.fit(TrainerTest.data());
         }
     }
@@ -56,7 +56,7 @@ class NothingLostTest {
         Path ckpt2 = full.dir().resolve("checkpoint-2");
         try (Embedder m = Embedder.load(ckpt2)) {
             Trainer t = trainer(m, 4);
-            t.config().resumeFromCheckpoint = ckpt2.toString();
+            t.set("resume_from_checkpoint", ckpt2.toString());
             t.fit(TrainerTest.data());
         }
         List<Integer> logged = new ArrayList<>();
@@ -81,7 +81,7 @@ class NothingLostTest {
         Path ckpt1 = run.dir().resolve("checkpoint-1");
         try (Embedder m = Embedder.load(ckpt1)) {
             Trainer t = trainer(m, 1); // already done: nothing to train, only the folder is reopened
-            t.config().resumeFromCheckpoint = ckpt1.toString();
+            t.set("resume_from_checkpoint", ckpt1.toString());
             t.fit(TrainerTest.data());
         }
         assertFalse(Files.exists(half), "half-written checkpoint removed");

@@ -34,10 +34,10 @@ class TrainerTest {
     Trainer trainer(Embedder model) {
         Trainer t = Trainer.with(model).loss("cosine_similarity").batchSize(4).maxSteps(6).learningRate(1e-3)
                 .outputDir(dir.resolve("output").toString()).logTo(QUIET).terminal(false);
-        t.config().loggingSteps = 1;
-        t.config().saveSteps = 3;
-        t.config().gradientAccumulationSteps = 1;
-        t.config().lrSchedulerType = "cosine";
+        t.set("logging_steps", 1);
+        t.set("save_steps", 3);
+        t.set("gradient_accumulation_steps", 1);
+        t.set("lr_scheduler_type", "cosine");
         return t;
     }
 
@@ -65,7 +65,7 @@ class TrainerTest {
         assertEquals("checkpoint-3", first.lastCheckpoint().getFileName().toString());
         try (Embedder m = Embedder.load(first.lastCheckpoint())) {
             Trainer t = trainer(m);
-            t.config().resumeFromCheckpoint = first.lastCheckpoint().toString();
+            t.set("resume_from_checkpoint", first.lastCheckpoint().toString());
             List<Double> resumed = losses(t.fit(data()));
             assertEquals(6, resumed.size(), "history carries over: " + resumed);
             for (int i = 0; i < 6; i++) assertEquals(straight.get(i), resumed.get(i), 1e-5, "step " + (i + 1));
@@ -77,8 +77,8 @@ class TrainerTest {
         Run first;
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m);
-            t.config().precision = "fp16";
-            t.config().gradientCheckpointing = true;
+            t.set("precision", "fp16");
+            t.set("gradient_checkpointing", true);
             t.onLog(e -> { if (((Number) e.get("step")).intValue() == 3) t.requestStop(); });
             first = t.fit(data());
             assertEquals(embtune.model.Precision.FP32, m.precision(), "after training the model embeds in fp32 again");
@@ -92,8 +92,8 @@ class TrainerTest {
         assertTrue(st.tensors().containsKey("scaler.scale") && st.tensors().containsKey("applied_steps"), st.tensors().keySet().toString());
         try (Embedder m = Embedder.load(first.lastCheckpoint())) {
             Trainer t = trainer(m);
-            t.config().precision = "fp16";
-            t.config().resumeFromCheckpoint = first.lastCheckpoint().toString();
+            t.set("precision", "fp16");
+            t.set("resume_from_checkpoint", first.lastCheckpoint().toString());
             Run resumed = t.fit(data());
             Map<String, Object> e6 = resumed.history().stream().filter(e -> ((Number) e.get("step")).intValue() == 6).findFirst().orElseThrow();
             assertTrue(Double.isFinite(((Number) e6.get("loss")).doubleValue()) && e6.containsKey("loss_scale"), e6.toString());
@@ -105,9 +105,9 @@ class TrainerTest {
         Run run;
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m);
-            t.config().saveTotalLimit = 1;
-            t.config().splitDatasetRatio = 0.25;
-            t.config().evalSteps = 3;
+            t.set("save_total_limit", 1);
+            t.set("split_dataset_ratio", 0.25);
+            t.set("eval_steps", 3);
             run = t.fit(data());
         }
         Path d = run.dir();
@@ -149,7 +149,7 @@ class TrainerTest {
     void nanLossStopsAndLeavesTheLastGoodCheckpoint() throws Exception {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).loss(new PoisonedLoss());
-            t.config().saveSteps = 1;
+            t.set("save_steps", 1);
             var err = assertThrows(Trainer.TrainingError.class, () -> t.fit(data()));
             assertTrue(err.getMessage().contains("at step 3") && err.getMessage().contains("checkpoint-2"), err.getMessage());
         }
@@ -164,10 +164,10 @@ class TrainerTest {
     void memoryIsFlatOverAThousandSteps() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).batchSize(2).maxSteps(1000);
-            t.config().loggingSteps = 100;
-            t.config().saveSteps = 100_000;
-            t.config().lrSchedulerType = "constant";
-            t.config().learningRate = 1e-4;
+            t.set("logging_steps", 100);
+            t.set("save_steps", 100_000);
+            t.set("lr_scheduler_type", "constant");
+            t.set("learning_rate", 1e-4);
             List<Integer> arrays = new ArrayList<>();
             List<Long> rss = new ArrayList<>();
             t.onLog(e -> {
@@ -186,11 +186,11 @@ class TrainerTest {
     void fp16WithCheckpointingKeepsNoArraysAcrossSteps() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).batchSize(2).maxSteps(150);
-            t.config().precision = "fp16";
-            t.config().gradientCheckpointing = true;
-            t.config().miniBatchSize = 2;
-            t.config().loggingSteps = 15;
-            t.config().saveSteps = 100_000;
+            t.set("precision", "fp16");
+            t.set("gradient_checkpointing", true);
+            t.set("mini_batch_size", 2);
+            t.set("logging_steps", 15);
+            t.set("save_steps", 100_000);
             List<Integer> arrays = new ArrayList<>();
             t.onLog(e -> arrays.add(((BaseNDManager) m.manager()).getManagedArrays().size()));
             t.fit(data());

@@ -15,7 +15,7 @@ public final class RandomInit {
     private RandomInit() {}
 
     public static void apply(Module module, NDManager manager, long seed) {
-        manager.getEngine().setRandomSeed((int) seed);
+        embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.INIT);
         Map<String, Shape> shapes = module.parameterShapes();
         module.namedParameters().forEach((name, p) -> {
             Shape s = shapes.get(name);
