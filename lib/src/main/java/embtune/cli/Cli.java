@@ -211,13 +211,7 @@ public final class Cli {
         Throwable failure;
         try {
             Args args = parse(argv);
-            if (args.values.containsKey("hub")) {
-                try {
-                    embtune.hub.Hub.useByDefault(args.get("hub")); // every hub id of this command
-                } catch (IllegalArgumentException e) {
-                    throw new UsageError("--hub: " + e.getMessage());
-                }
-            }
+            if (args.values.containsKey("hub")) hub(args); // an unknown name fails before any work
             body.run(args);
             return 0;
         } catch (HelpRequested h) {
@@ -248,6 +242,15 @@ public final class Cli {
         }
         if (debug()) failure.printStackTrace(err);
         return code;
+    }
+
+    /** The hub a command's ids resolve against: --hub, else USE_HF's choice. */
+    static embtune.hub.Hub hub(Args args) {
+        try {
+            return embtune.hub.Hub.named(args.get("hub"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--hub: " + e.getMessage());
+        }
     }
 
     static boolean debug() {

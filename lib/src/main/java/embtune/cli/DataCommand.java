@@ -23,7 +23,7 @@ public final class DataCommand {
         Cli cli = cli();
         cli.run(argv, a -> {
             if (a.positionals().isEmpty()) throw new Cli.UsageError("give at least one DATASET");
-            LoadOptions opts = LoadOptions.defaults().skipInvalid(a.bool("skip_invalid"))
+            LoadOptions opts = LoadOptions.defaults().skipInvalid(a.bool("skip_invalid")).hub(Cli.hub(a))
                     .columns(a.has("columns") ? Columns.parse(a.get("columns")) : null);
             for (String spec : a.positionals()) {
                 Dataset d = Dataset.load(spec, opts);

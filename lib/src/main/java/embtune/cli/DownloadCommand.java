@@ -32,7 +32,7 @@ public final class DownloadCommand {
         String repo = a.positionals().get(0);
         List<String> include = new ArrayList<>(a.positionals().subList(1, a.positionals().size()));
         include.addAll(a.all("include"));
-        Hub hub = Hub.fromEnvironment(a.get("hub"));
+        Hub hub = Cli.hub(a);
         String revision = a.has("revision") ? a.get("revision") : hub.defaultRevision();
         return hub.download(Hub.RepoType.parse(a.get("repo_type")), repo, revision, include, a.has("local_dir") ? Path.of(a.get("local_dir")) : null);
     }

@@ -48,13 +48,13 @@ public final class EmbedCommand {
         if (texts.isEmpty()) throw new Cli.UsageError("no texts: pass them as arguments, with --file, or on stdin");
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
-        try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts)) {
+        try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts, Cli.hub(a))) {
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {
                 case "jsonl" -> { for (float[] row : v) out.println(join(row, ",", "[", "]")); }
                 case "csv" -> { for (float[] row : v) out.println(join(row, ",", "", "")); }
-                case "table" -> out.println(similarityTable(texts, v).print());
+                case "table" -> out.println(embtune.eval.Tables.similarity(texts, v).print());
                 default -> throw new Cli.UsageError("--format must be jsonl, csv or table");
             }
         }
@@ -68,21 +68,5 @@ public final class EmbedCommand {
         StringBuilder sb = new StringBuilder(open);
         for (int i = 0; i < row.length; i++) sb.append(i == 0 ? "" : sep).append(row[i]);
         return sb.append(close).toString();
-    }
-
-    /** Pairwise cosine similarities, one column per text. */
-    public static Table similarityTable(List<String> texts, float[][] v) {
-        Table t = Table.create("cosine similarity", StringColumn.create("text", texts.stream().map(EmbedCommand::shorten).toList()));
-        for (int j = 0; j < v.length; j++) {
-            DoubleColumn c = DoubleColumn.create("[" + j + "]");
-            for (float[] row : v) c.append(Embedder.cosine(row, v[j]));
-            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
-            t.addColumns(c);
-        }
-        return t;
-    }
-
-    private static String shorten(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
     }
 }

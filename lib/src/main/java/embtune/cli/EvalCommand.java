@@ -49,16 +49,16 @@ public final class EvalCommand {
         Map<String, Map<String, Double>> byModel = new LinkedHashMap<>();
         for (String m : models) {
             var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"));
-            try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts)) {
+            try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts, Cli.hub(a))) {
                 Map<String, Double> metrics = new LinkedHashMap<>();
                 Path asDir = Path.of(spec);
                 if (RetrievalData.isRetrievalFolder(asDir)) metrics.putAll(RetrievalData.load(asDir).evaluate(e));
-                else metrics.putAll(evaluate(e, Dataset.load(spec), a.get("metric")));
+                else metrics.putAll(evaluate(e, Dataset.load(spec, embtune.data.LoadOptions.defaults().hub(Cli.hub(a))), a.get("metric")));
                 if (a.has("retrieval")) metrics.putAll(RetrievalData.load(Path.of(a.get("retrieval"))).evaluate(e));
                 byModel.put(label(m, byModel), metrics);
             }
         }
-        Table t = table(spec, byModel);
+        Table t = embtune.eval.Tables.metrics(spec, byModel);
         if (a.has("output")) t.write().csv(a.get("output"));
         return t;
     }
@@ -84,20 +84,4 @@ public final class EvalCommand {
     }
 
     /** Metrics as rows, models as columns. */
-    public static Table table(String title, Map<String, Map<String, Double>> byModel) {
-        List<String> metrics = new ArrayList<>();
-        byModel.values().forEach(m -> m.keySet().forEach(k -> { if (!metrics.contains(k)) metrics.add(k); }));
-        Table t = Table.create(title, StringColumn.create("metric", metrics));
-        byModel.forEach((model, m) -> {
-            DoubleColumn c = DoubleColumn.create(model);
-            for (String k : metrics) {
-                Double v = m.get(k);
-                if (v == null) c.appendMissing();
-                else c.append(v);
-            }
-            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
-            t.addColumns(c);
-        });
-        return t;
-    }
 }

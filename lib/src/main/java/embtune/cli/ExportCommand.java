@@ -40,7 +40,7 @@ public final class ExportCommand {
         refuseOverlap(out, adapters, a.get("model"));
         if (java.nio.file.Files.exists(out) && !a.bool("exist_ok"))
             throw new IllegalStateException(out + " already exists, so nothing was saved; pass --exist_ok to replace it or --output_dir elsewhere");
-        try (Embedder m = ModelArgs.load(a.get("model"), adapters.toString(), Embedder.Options.defaults().device(a.get("device")))) {
+        try (Embedder m = ModelArgs.load(a.get("model"), adapters.toString(), Embedder.Options.defaults().device(a.get("device")), Cli.hub(a))) {
             int merged = Lora.merge(m.encoder());
             int[] changed = changedTensors(m, m.dir().path());
             if (changed[0] == 0)

@@ -18,14 +18,15 @@ final class ModelArgs {
     /**
      * @param model    --model, or null
      * @param adapters an adapter folder, or a full-model checkpoint to start from, or null
+     * @param hub      where hub ids resolve (null: USE_HF's choice)
      */
-    static Embedder load(String model, String adapters, Embedder.Options opts) {
+    static Embedder load(String model, String adapters, Embedder.Options opts, embtune.hub.Hub hub) {
         if (adapters != null && !Adapter.isAdapter(Path.of(adapters))) {
             if (model != null && !Path.of(model).equals(Path.of(adapters)))
                 System.err.println("note: " + adapters + " is a full model checkpoint; it is loaded instead of " + model);
             return Embedder.load(Path.of(adapters), opts);
         }
-        Path base = model != null ? ModelResolver.resolve(model) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
+        Path base = model != null ? ModelResolver.resolve(model, hub) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
         Embedder m = Embedder.load(base, opts);
         if (adapters != null) {
             try {

@@ -33,7 +33,6 @@ public final class TrainCommand {
     }
 
     static Run run(TrainConfig config) {
-        embtune.hub.Hub.useByDefault(config.hub());
         LoadOptions opts = config.loadOptions();
         List<String> specs = config.dataset();
         if (specs.isEmpty()) { // the bundled sample that fits the loss
@@ -43,7 +42,7 @@ public final class TrainCommand {
         Dataset train = load(specs, opts);
         Dataset val = config.valDataset().isEmpty() ? null : load(config.valDataset(), opts);
         var mopts = Embedder.Options.defaults().device(config.device()).maxLength(config.maxLength());
-        try (Embedder model = ModelArgs.load(config.model(), config.resumeFromCheckpoint(), mopts)) {
+        try (Embedder model = ModelArgs.load(config.model(), config.resumeFromCheckpoint(), mopts, opts.hub())) {
             TrainConfig used = config.with("dataset", specs).with("model", config.model() != null ? config.model() : model.dir().path().toString());
             String resume = config.resumeFromCheckpoint();
             if (Adapter.isAdapter(model.dir().path()) || resume != null && Adapter.isAdapter(Path.of(resume)))

@@ -50,7 +50,7 @@ final class DatasetLoader implements RowSink {
 
     /** A hub data set: its train files, each loaded like a local file with the same subset, then joined. */
     private static Dataset fromHub(DatasetSpec spec, LoadOptions opts) {
-        var hub = embtune.hub.Hub.fromEnvironment(opts.hub());
+        var hub = opts.hub() != null ? opts.hub() : embtune.hub.Hub.fromEnvironment();
         var found = embtune.hub.HubDatasets.resolve(spec.path(), spec.subset(), hub);
         String subset = found.subsetWasFolder() ? null : spec.subset();
         List<Dataset> parts = new ArrayList<>();

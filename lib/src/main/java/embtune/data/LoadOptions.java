@@ -5,7 +5,7 @@ package embtune.data;
  * CSV columns to use, the seed for {@code #N} sampling (ms-swift's data_seed, 42), and the hub
  * that data set ids come from (null: Hugging Face, or ModelScope when USE_HF=0).
  */
-public record LoadOptions(boolean skipInvalid, Columns columns, long seed, String hub) {
+public record LoadOptions(boolean skipInvalid, Columns columns, long seed, embtune.hub.Hub hub) {
     public static LoadOptions defaults() {
         return new LoadOptions(false, null, 42, null);
     }
@@ -22,7 +22,13 @@ public record LoadOptions(boolean skipInvalid, Columns columns, long seed, Strin
         return new LoadOptions(skipInvalid, columns, s, hub);
     }
 
-    public LoadOptions hub(String h) {
+    /** The hub data set ids resolve against (null: the one USE_HF picks, configured from the environment). */
+    public LoadOptions hub(embtune.hub.Hub h) {
         return new LoadOptions(skipInvalid, columns, seed, h);
+    }
+
+    /** A hub by name: huggingface or modelscope (null: as USE_HF says). */
+    public LoadOptions hub(String name) {
+        return hub(name == null ? null : embtune.hub.Hub.named(name));
     }
 }

@@ -99,11 +99,10 @@ public abstract class Hub {
 
     /**
      * The hub a command uses: {@code name} (huggingface/hf or modelscope/ms) when given, else
-     * ModelScope when {@code USE_HF} is 0/false (ms-swift's switch), else Hugging Face.
+     * ModelScope when {@code USE_HF} is 0/false (ms-swift's switch), else Hugging Face; each
+     * configured from its environment variables (endpoint, token, cache).
      */
-    public static Hub fromEnvironment(String name) {
-        if ((name == null || name.isBlank()) && chosenHub != null) return chosenHub;
-        if (name == null || name.isBlank()) name = chosen;
+    public static Hub named(String name) {
         String n = name == null || name.isBlank() ? null : name.toLowerCase(Locale.ROOT);
         if (n == null) {
             String useHf = System.getenv("USE_HF");
@@ -116,23 +115,9 @@ public abstract class Hub {
         };
     }
 
-    private static volatile String chosen;
-    private static volatile Hub chosenHub;
-
-    /** A configured hub (another endpoint or cache) every id in this process resolves against; null to undo. */
-    public static void useByDefault(Hub hub) {
-        chosenHub = hub;
-    }
-
-    /** A command's {@code --hub}: the hub every id in this process resolves against (null: back to USE_HF). */
-    public static void useByDefault(String name) {
-        if (name != null && !name.isBlank()) fromEnvironment(name); // fail early on an unknown name
-        chosen = name;
-    }
-
-    /** Hugging Face or ModelScope, per --hub or USE_HF. */
+    /** Hugging Face, or ModelScope when USE_HF=0. */
     public static Hub fromEnvironment() {
-        return fromEnvironment(null);
+        return named(null);
     }
 
     /** The files matching {@code include} globs (all when empty) at {@code revision}; returns their folder. */

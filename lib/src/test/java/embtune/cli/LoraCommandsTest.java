@@ -64,7 +64,7 @@ class LoraCommandsTest {
         assertTrue(Files.exists(run.dir().resolve("logging.jsonl")) && Adapter.isAdapter(ck4) && Adapter.isAdapter(ck2), "run folder intact");
 
         List<String> texts = List.of("A man plays guitar.", "Stocks fell today.");
-        try (Embedder withAdapter = ModelArgs.load(null, ck4.toString(), Embedder.Options.defaults());
+        try (Embedder withAdapter = ModelArgs.load(null, ck4.toString(), Embedder.Options.defaults(), null);
              Embedder full = Embedder.load(merged)) {
             assertTrue(Fixtures.maxDiff(withAdapter.embed(texts), full.embed(texts)) < 1e-5, "merged = base + adapter");
             assertArrayEquals(new int[] {14, 24}, ExportCommand.changedTensors(full, Fixtures.dir("tiny-qwen3")),

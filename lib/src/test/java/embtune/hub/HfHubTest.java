@@ -301,18 +301,16 @@ class HfHubTest {
         datasetFiles.put("README.md", "# stsb".getBytes(StandardCharsets.UTF_8));
         datasetFiles.put("data/train-00000-of-00001.parquet", Files.readAllBytes(pq));
         datasetFiles.put("data/test-00000-of-00001.parquet", Files.readAllBytes(pq));
-        embtune.hub.Hub.useByDefault(hub());
-        try {
-            var all = embtune.data.Dataset.load("org/stsb", embtune.data.LoadOptions.defaults());
+        {
+            var opts = embtune.data.LoadOptions.defaults().hub(hub());
+            var all = embtune.data.Dataset.load("org/stsb", opts);
             assertEquals(4, all.size(), "the train file only");
-            var positive = embtune.data.Dataset.load("org/stsb:positive#2", embtune.data.LoadOptions.defaults());
+            var positive = embtune.data.Dataset.load("org/stsb:positive#2", opts);
             assertEquals(2, positive.size());
             assertTrue(positive.records().stream().allMatch(r -> r.label() >= 0.75f));
             assertTrue(requests.stream().anyMatch(r -> r.contains("/tree/" + COMMIT) ) && requests.stream().filter(r -> r.contains("/api/datasets/org/stsb/tree/")).count() == 2,
                     "both tree pages were read: " + requests);
             assertFalse(requests.stream().anyMatch(r -> r.endsWith("README.md")), "only data files are fetched");
-        } finally {
-            embtune.hub.Hub.useByDefault((embtune.hub.Hub) null);
         }
     }
 

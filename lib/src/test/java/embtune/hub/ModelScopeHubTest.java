@@ -54,7 +54,6 @@ class ModelScopeHubTest {
     @AfterEach
     void stop() {
         server.stop(0);
-        Hub.useByDefault((Hub) null);
     }
 
     ModelScopeHub hub() {
@@ -142,12 +141,12 @@ class ModelScopeHubTest {
 
     @Test
     void aDatasetIdLoadsItsTrainSplitWithTheSubsetRules() {
-        Hub.useByDefault(hub());
-        Dataset all = Dataset.load("org/stsb", LoadOptions.defaults());
+        LoadOptions opts = LoadOptions.defaults().hub(hub());
+        Dataset all = Dataset.load("org/stsb", opts);
         assertEquals(3, all.size(), "train.csv only, not test.csv");
         assertEquals("A plane is taking off.", all.get(0).anchor());
         assertEquals(0.76f, all.get(1).label(), 1e-6);
-        Dataset positive = Dataset.load("org/stsb:positive", LoadOptions.defaults());
+        Dataset positive = Dataset.load("org/stsb:positive", opts);
         assertEquals(2, positive.size(), "score >= 0.75");
         assertTrue(requests.stream().anyMatch(r -> r.contains("PageNumber=2")), "the paged tree was followed: " + requests);
         assertTrue(Files.exists(dir.resolve("ms-cache/datasets/org/stsb/train.csv")));
@@ -156,10 +155,10 @@ class ModelScopeHubTest {
 
     @Test
     void theHubIsChosenByName() {
-        assertInstanceOf(ModelScopeHub.class, Hub.fromEnvironment("modelscope"));
-        assertInstanceOf(HfHub.class, Hub.fromEnvironment("huggingface"));
-        assertEquals("master", Hub.fromEnvironment("ms").defaultRevision());
-        assertThrows(IllegalArgumentException.class, () -> Hub.fromEnvironment("gitee"));
+        assertInstanceOf(ModelScopeHub.class, Hub.named("modelscope"));
+        assertInstanceOf(HfHub.class, Hub.named("huggingface"));
+        assertEquals("master", Hub.named("ms").defaultRevision());
+        assertThrows(IllegalArgumentException.class, () -> Hub.named("gitee"));
     }
 
     @Test
