@@ -16,14 +16,7 @@
 //DEPS blue.strategic.parquet:parquet-floor:1.51
 package embtune;
 
-/** Library-wide facts: the version a run folder records and the name scripts print. */
-public final class Embtune {
-    public static final String VERSION = "0.1.0";
-
+/** Holds the dependency list above for JBang scripts; nothing to call. */
+final class Embtune {
     private Embtune() {}
-
-    @Override
-    public String toString() {
-        return "embtune " + VERSION;
-    }
 }

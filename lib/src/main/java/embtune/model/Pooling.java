@@ -19,9 +19,6 @@ public record Pooling(Mode mode, boolean normalize) {
             this.stName = stName;
         }
 
-        public String stName() {
-            return stName;
-        }
 
         public static Mode parse(String s) {
             String k = s.toLowerCase(Locale.ROOT).replace("_", "").replace("-", "");

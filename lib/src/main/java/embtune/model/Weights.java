@@ -100,11 +100,4 @@ public final class Weights {
         if (fileOf.containsKey(name)) return name;
         throw new ModelError("weights have no tensor '" + name + "'" + (prefix.isEmpty() ? "" : " (or '" + prefix + name + "')"));
     }
-
-    /** The dtypes present, e.g. {BF16}. */
-    public Set<String> dtypes() {
-        Set<String> d = new TreeSet<>();
-        fileOf.forEach((n, f) -> d.add(f.tensors().get(n).dtype()));
-        return d;
-    }
 }

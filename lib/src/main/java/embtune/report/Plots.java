@@ -86,11 +86,4 @@ public final class Plots {
         }
     }
 
-    public static void savePng(XYChart c, Path file) {
-        try {
-            java.nio.file.Files.write(file, png(c));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

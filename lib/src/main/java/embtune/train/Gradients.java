@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.Collection;
 
 /** Whole-model gradient operations: the global norm, clipping by it, and zeroing. */
@@ -37,10 +35,6 @@ public final class Gradients {
      * update. torch's zero_() rather than g - g, which would keep an overflowed inf/NaN forever.
      */
     public static void zero(Collection<Parameter> params) {
-        for (Parameter p : params) {
-            NDArray a = p.getArray();
-            if (a instanceof PtNDArray pt) JniUtils.zeroGrad(pt);
-            else a.getGradient().muli(0);
-        }
+        for (Parameter p : params) embtune.model.Torch.zeroGrad(p.getArray());
     }
 }

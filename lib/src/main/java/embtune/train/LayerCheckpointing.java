@@ -4,10 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import embtune.model.Embedder;
+import embtune.model.Torch;
 import embtune.model.nn.Encoder;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +74,7 @@ public final class LayerCheckpointing {
         }
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             scope.suppressNotUsedWarning();
-            if (enc.embeddingsTrainable()) backward(enc.embed(f.ids()), grad); // frozen embeddings (LoRA): nothing to re-run
+            if (enc.embeddingsTrainable()) Torch.backward(enc.embed(f.ids()), grad); // frozen embeddings (LoRA): nothing to re-run
         }
         grad.close();
     }
@@ -87,7 +86,7 @@ public final class LayerCheckpointing {
             NDArray x = input.stopGradient();
             x.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                backward(fn.apply(x), outGrad);
+                Torch.backward(fn.apply(x), outGrad);
             }
             NDArray g = x.getGradient().duplicate(); // outlives the leaf it belongs to
             NDScope.unregister(g);
@@ -95,9 +94,4 @@ public final class LayerCheckpointing {
         }
     }
 
-    /** backward(out, grad): torch's out.backward(gradient), which DJL's collector does not expose. */
-    static void backward(NDArray out, NDArray grad) {
-        NDArray g = grad.getDataType() == out.getDataType() ? grad : grad.toType(out.getDataType(), false);
-        JniUtils.backward((PtNDArray) out, (PtNDArray) g, false, false);
-    }
 }

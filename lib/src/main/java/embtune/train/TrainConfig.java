@@ -138,9 +138,7 @@ public final class TrainConfig implements Cloneable {
     String resumeFromCheckpoint = null;
 
     /** One setting as the command line spells it: name, type, help text and default. */
-    public record Flag(String name, Class<?> type, String help, Object defaultValue) {
-        public boolean isSwitch() { return type == boolean.class || type == Boolean.class; }
-    }
+    public record Flag(String name, Class<?> type, String help, Object defaultValue) {}
 
     private static final java.util.Map<String, java.lang.reflect.Field> FIELDS = new java.util.LinkedHashMap<>();
     static {

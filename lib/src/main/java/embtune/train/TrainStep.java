@@ -174,7 +174,7 @@ public final class TrainStep implements AutoCloseable {
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
                 NDArray e = model.forward(model.encode(texts.subList(start, end)), step);
-                LayerCheckpointing.backward(e, slice);
+                embtune.model.Torch.backward(e, slice);
             }
         }
         parts.close();

@@ -35,7 +35,13 @@ class EmbedCommandTest {
         assertEquals(2, csv.split("\n").length);
         assertEquals(32, csv.split("\n")[0].split(",").length);
         String table = run("", "--model", Fixtures.dir("tiny-bert").toString(), "--format", "table", "a dog", "a cat");
-        assertTrue(table.contains("1.000"), table);
+        String[] v = run("", "--model", Fixtures.dir("tiny-bert").toString(), "a dog", "a cat").split("\n");
+        float[] u = new ObjectMapper().readValue(v[0], float[].class), w = new ObjectMapper().readValue(v[1], float[].class);
+        String cos = String.format(java.util.Locale.ROOT, "%.3f", embtune.model.Embedder.cosine(u, w));
+        var rows = table.lines().filter(l -> l.contains("a dog") || l.contains("a cat")).toList();
+        assertEquals(2, rows.size(), table);
+        assertTrue(rows.get(0).matches(".*a dog\\s*\\|\\s*1\\.000\\s*\\|\\s*" + java.util.regex.Pattern.quote(cos) + ".*"), cos + " in\n" + table);
+        assertTrue(rows.get(1).matches(".*a cat\\s*\\|\\s*" + java.util.regex.Pattern.quote(cos) + "\\s*\\|\\s*1\\.000.*"), cos + " in\n" + table);
         assertThrows(Cli.UsageError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString()), "no texts");
     }
 

@@ -28,8 +28,18 @@ class ReportTest {
             run = t.fit(Dataset.load("../datasets/stsb-train.jsonl#64"), Dataset.load("../datasets/stsb-dev.jsonl#40"));
         }
         Path d = run.dir();
-        for (String f : new String[] {"report.html", "training.csv", "metrics.csv", "loss.png", "lr.png", "eval.png", "similarity.png"})
-            assertTrue(Files.size(d.resolve(f)) > 0, f);
+        for (String f : new String[] {"loss.png", "lr.png", "eval.png", "similarity.png"}) {
+            var img = javax.imageio.ImageIO.read(d.resolve(f).toFile());
+            assertNotNull(img, f + " is a PNG");
+            assertEquals(f.equals("similarity.png") ? 520 : 720, img.getWidth(), f);
+        }
+        // the CSV tables hold the logged numbers
+        var csv = Files.readAllLines(d.resolve("training.csv"));
+        assertEquals(5, csv.size(), "header + 4 steps");
+        int lossCol = java.util.Arrays.asList(csv.get(0).split(",")).indexOf("loss");
+        for (int i = 1; i <= 4; i++)
+            assertEquals(((Number) run.history().stream().filter(e -> e.containsKey("loss")).toList().get(i - 1).get("loss")).doubleValue(),
+                    Double.parseDouble(csv.get(i).split(",")[lossCol]), 1e-9, "training.csv row " + i);
         String html = Files.readString(d.resolve("report.html"));
         assertFalse(html.contains("http://") || html.contains("https://") || html.contains("<script"), "the report needs no network");
         assertTrue(html.contains("data:image/png;base64,") && html.contains("eval_spearman_cosine") && html.contains("loss_type"));

@@ -103,17 +103,27 @@ class TrainerTest {
     @Test
     void runFolderHoldsArgsLogAndLoadableCheckpoints() throws Exception {
         Run run;
+        List<String> texts = List.of("A man plays a guitar.", "The market fell.");
+        float[][] trained;
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m);
             t.set("save_total_limit", 1);
             t.set("split_dataset_ratio", 0.25);
             t.set("eval_steps", 3);
             run = t.fit(data());
+            trained = m.embed(texts);
         }
         Path d = run.dir();
         assertTrue(d.getFileName().toString().matches("v0-\\d{8}-\\d{6}"), d.toString());
         TrainConfig back = TrainConfig.fromJson(Files.readString(d.resolve("args.json")));
         assertEquals("cosine_similarity", back.lossType);
+        // args.json records the values the run applied, defaults resolved
+        assertEquals(1e-3, back.learningRate);
+        assertEquals(1, back.gradientAccumulationSteps);
+        assertEquals(3, back.evalSteps);
+        assertEquals(0.25, back.splitDatasetRatio);
+        assertEquals("fp32", back.precision);
+        assertEquals(Fixtures.dir("tiny-bert").toAbsolutePath().normalize().toString(), back.model);
         List<String> log = Files.readAllLines(d.resolve("logging.jsonl"));
         assertEquals(6 + 2, log.size(), "6 training lines and 2 eval lines");
         assertTrue(log.get(3).contains("\"eval_loss\"") && log.get(3).contains("\"step\":3"), log.get(3));
@@ -127,7 +137,11 @@ class TrainerTest {
         assertTrue(embtune.model.Safetensors.open(ck.resolve("optimizer.safetensors")).tensors()
                 .containsKey("exp_avg.embeddings.word_embeddings.weight"));
         try (Embedder back2 = Embedder.load(ck)) {
-            assertEquals(32, back2.embed("hello").length > 0 ? back2.embed("hello")[0].length : 0);
+            double diff = Fixtures.maxDiff(trained, back2.embed(texts));
+            assertTrue(diff < 1e-6, "the checkpoint embeds as the trained model did: " + diff);
+            try (Embedder base = Embedder.load(Fixtures.dir("tiny-bert"))) {
+                assertTrue(Fixtures.maxDiff(base.embed(texts), trained) > 1e-4, "training changed the weights");
+            }
         }
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             assertTrue(trainer(m).fit(data()).dir().getFileName().toString().startsWith("v1-"), "versions count up");

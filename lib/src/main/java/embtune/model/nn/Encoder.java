@@ -1,10 +1,7 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import embtune.model.ModelConfig;
 
 /**
@@ -42,8 +39,7 @@ public abstract class Encoder extends Module {
      */
     public boolean embeddingsTrainable() {
         for (var e : namedParameters().entrySet())
-            if (e.getKey().startsWith(embeddingPrefix()) && e.getValue().getArray() instanceof ai.djl.pytorch.engine.PtNDArray pt
-                    && ai.djl.pytorch.jni.JniUtils.requiresGrad(pt)) return true;
+            if (e.getKey().startsWith(embeddingPrefix()) && embtune.model.Torch.requiresGrad(e.getValue().getArray())) return true;
         return false;
     }
 
@@ -92,12 +88,6 @@ public abstract class Encoder extends Module {
     @Override
     protected void onLoad(NDManager manager) {
         biases = new Attention.Biases(manager);
-    }
-
-    /** As a DJL block: inputs (input_ids, attention_mask), output (token embeddings). */
-    @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(forward(inputs.get(0), inputs.get(1)));
     }
 
     public static Encoder create(ModelConfig c) {

@@ -62,8 +62,8 @@ public class Linear extends Module {
         if (loraA == null) return;
         removeChild("lora_A");
         removeChild("lora_B");
-        loraA.getParameters().values().forEach(Parameter::close);
-        loraB.getParameters().values().forEach(Parameter::close);
+        loraA.namedParameters().values().forEach(Parameter::close);
+        loraB.namedParameters().values().forEach(Parameter::close);
         scaling.close();
         loraA = loraB = null;
     }

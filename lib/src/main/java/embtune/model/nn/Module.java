@@ -1,25 +1,21 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.ParameterList;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A DJL block whose parameters are named exactly like the checkpoint's tensors
- * ({@code layers.0.self_attn.q_proj.weight}), so loading and saving map one to one. Children and
- * parameters are declared in the constructor; forward methods are typed Java methods
- * ({@code forward(x)}), like a torch module's.
+ * A torch-style module, not a DJL block: parameters named exactly like the checkpoint's tensors
+ * ({@code layers.0.self_attn.q_proj.weight}), so loading and saving map one to one; children and
+ * parameters declared in the constructor; forward methods typed Java methods ({@code forward(x)}).
+ * DJL's block machinery (parameter stores, shape inference, initializers) is not used: weights come
+ * from checkpoints, and autograd from the arrays themselves.
  */
-public abstract class Module extends AbstractBlock {
+public abstract class Module {
     private final Map<String, Module> modules = new LinkedHashMap<>();
     private final Map<String, Parameter> own = new LinkedHashMap<>();
     private final Map<String, Shape> shapes = new LinkedHashMap<>();
@@ -28,13 +24,12 @@ public abstract class Module extends AbstractBlock {
 
     protected <M extends Module> M child(String name, M module) {
         modules.put(name, module);
-        addChildBlock(name, module);
         return module;
     }
 
     /** Declares a parameter with the shape the checkpoint must have. */
     protected Parameter param(String name, long... shape) {
-        Parameter p = addParameter(Parameter.builder().setName(name).setType(Parameter.Type.OTHER).build());
+        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.OTHER).build();
         own.put(name, p);
         shapes.put(name, new Shape(shape));
         return p;
@@ -83,14 +78,6 @@ public abstract class Module extends AbstractBlock {
         return modules;
     }
 
-    /** DJL's parameter list, with checkpoint names instead of DJL's numbered ones. */
-    @Override
-    public ParameterList getParameters() {
-        ParameterList list = new ParameterList();
-        namedParameters().forEach(list::add);
-        return list;
-    }
-
     /** Training mode turns on dropout where a module has it (torch's module.train()). */
     public void train(boolean on) {
         training = on;
@@ -112,9 +99,6 @@ public abstract class Module extends AbstractBlock {
         return Cast.to(p.getArray(), computeType);
     }
 
-    public boolean isTraining() {
-        return training;
-    }
 
     /** Called once the parameters hold arrays: create constants (eps, scales) on the model's device. */
     protected void onLoad(NDManager manager) {}
@@ -126,16 +110,6 @@ public abstract class Module extends AbstractBlock {
 
     protected static NDArray array(Parameter p) {
         return p.getArray();
-    }
-
-    @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " is called through its typed forward method");
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        throw new UnsupportedOperationException("output shapes depend on the input; run forward");
     }
 
     @Override
