@@ -3,7 +3,8 @@
 #   - Jupyter (nbconvert, notebook, ipykernel) from apt, if `jupyter` is missing and we may install;
 #   - the embtune library compiled (lib/target/classes) with its runtime jars (lib/target/deps);
 #   - a Java kernel: rapaio-jupyter-kernel, a maintained JShell kernel published on Maven Central
-#     (JJava's kernel artifacts are not on the Maven Central this project can reach), registered
+#     (JJava's kernel artifacts are not on the Maven Central this project can reach), started by
+#     notebooks/kernel/EmbtuneKernel.java (which avoids a start-up race of its main) and registered
 #     as the Jupyter kernel "embtune" with the library on its class path.
 # Then: jupyter notebook notebooks/   (or execute one: jupyter nbconvert --to notebook --execute 01-*.ipynb)
 set -euo pipefail
@@ -30,11 +31,14 @@ mvn -q -B -f "$root/lib/pom.xml" dependency:copy -Dartifact="io.github.padreati:
     -DoutputDirectory="$root/lib/target/kernel"
 jar="$root/lib/target/kernel/rapaio-jupyter-kernel-$rjk_version.jar"
 
+# our launcher: the kernel's own main has a start-up race (see notebooks/kernel/EmbtuneKernel.java)
+javac -d "$root/lib/target/kernel/classes" -cp "$jar" "$root/notebooks/kernel/EmbtuneKernel.java"
+
 spec="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/embtune"
 mkdir -p "$spec"
 cat > "$spec/kernel.json" <<JSON
 {
-  "argv": ["java", "-Xmx6g", "-Djava.awt.headless=true", "-jar", "$jar", "{connection_file}"],
+  "argv": ["java", "-Xmx6g", "-Djava.awt.headless=true", "-cp", "$jar:$root/lib/target/kernel/classes", "EmbtuneKernel", "{connection_file}"],
   "display_name": "Java (embtune)",
   "language": "java",
   "interrupt_mode": "message",
