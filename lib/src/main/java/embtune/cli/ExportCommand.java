@@ -17,7 +17,7 @@ public final class ExportCommand {
     private ExportCommand() {}
 
     static Cli cli() {
-        return new Cli("export", "merge a LoRA adapter into its base model (swift export --merge_lora true)")
+        Cli cli = new Cli("export", "merge a LoRA adapter into its base model (swift export --merge_lora true)")
                 .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("adapters", null, "PEFT adapter folder (a LoRA checkpoint-STEP)")
                 .option("model", null, "base model folder (default: the base recorded in adapter_config.json)")
@@ -25,6 +25,8 @@ public final class ExportCommand {
                 .option("output_dir", null, "where to write (default: ADAPTERS-merged)")
                 .flag("exist_ok", "replace an existing output folder (atomically)")
                 .option("device", "cpu", "cpu, gpu or gpu:N");
+        SwiftFlags.declare(cli, SwiftFlags.EXPORT);
+        return cli;
     }
 
     public static void main(String[] argv) {
@@ -33,6 +35,7 @@ public final class ExportCommand {
 
     static Path run(Cli.Args a) {
         if (!a.has("adapters")) throw new Cli.UsageError("--adapters CKPT is required");
+        SwiftFlags.checkExport(a, System.err);
         if (!Boolean.parseBoolean(a.get("merge_lora")))
             throw new Cli.UsageError("only --merge_lora true is supported: the adapter folder itself is the unmerged export");
         Path adapters = Path.of(a.get("adapters")).toAbsolutePath().normalize();

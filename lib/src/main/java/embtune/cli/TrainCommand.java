@@ -18,7 +18,7 @@ public final class TrainCommand {
     private TrainCommand() {}
 
     static Cli cli() {
-        return ConfigFlags.declare(new Cli("train", "fine-tune an embedding model (flags as in swift sft, snake- or kebab-case)"))
+        return SwiftFlags.declare(ConfigFlags.declare(new Cli("train", "fine-tune an embedding model (flags as in swift sft, snake- or kebab-case)")), SwiftFlags.TRAIN)
                 .alias("loss", "loss_type").alias("epochs", "num_train_epochs").alias("lr", "learning_rate")
                 .alias("batch_size", "per_device_train_batch_size").alias("tuner_type", "train_type")
                 .alias("output", "output_dir");
@@ -26,10 +26,16 @@ public final class TrainCommand {
 
     public static void main(String[] argv) {
         cli().run(argv, a -> {
-            TrainConfig config = ConfigFlags.apply(a, new TrainConfig()).validate();
+            TrainConfig config = config(a, System.getenv(), System.err);
             restartForPrecision(config.precision(), config.device(), argv);
             run(config);
         });
+    }
+
+    /** The settings the flags (embtune's and ms-swift's) and the environment give, validated. */
+    static TrainConfig config(Cli.Args a, java.util.Map<String, String> env, java.io.PrintStream notes) {
+        TrainConfig config = ConfigFlags.apply(a, new TrainConfig());
+        return SwiftFlags.applyTrain(a, config, onGpu(config.device()), env, notes).validate();
     }
 
     static Run run(TrainConfig config) {
@@ -43,6 +49,7 @@ public final class TrainCommand {
         Dataset val = config.valDataset().isEmpty() ? null : load(config.valDataset(), opts);
         var mopts = Embedder.Options.defaults().device(config.device()).maxLength(config.maxLength());
         try (Embedder model = ModelArgs.load(config.model(), config.resumeFromCheckpoint(), mopts, opts.hub())) {
+            model.encoder().config().family().requireSwiftModelType(config.modelType(), model.dir().path().toString());
             TrainConfig used = config.with("dataset", specs).with("model", config.model() != null ? config.model() : model.dir().path().toString());
             String resume = config.resumeFromCheckpoint();
             if (Adapter.isAdapter(model.dir().path()) || resume != null && Adapter.isAdapter(Path.of(resume)))
@@ -60,13 +67,17 @@ public final class TrainCommand {
      */
     static void restartForPrecision(String precision, String device, String[] argv) {
         // decided without starting the engine: the waiting parent must not hold a CUDA context
-        String dev = device == null ? "auto" : device.toLowerCase(java.util.Locale.ROOT);
-        boolean gpu = dev.startsWith("gpu") || dev.startsWith("cuda") || (dev.equals("auto") && embtune.model.NativeLibrary.gpuPresent());
-        var d = gpu ? ai.djl.Device.gpu() : ai.djl.Device.cpu();
+        var d = onGpu(device) ? ai.djl.Device.gpu() : ai.djl.Device.cpu();
         var fix = embtune.model.Precision.parse(precision, d).environmentFix(d);
         if (fix.isEmpty() || Relaunch.isChild()) return;
         System.err.println("embtune: restarting with " + fix + " so libtorch's matmuls run in the chosen precision");
         Relaunch.withEnvironment(fix, TrainCommand.class, argv);
+    }
+
+    /** Whether --device (auto: a GPU when a driver is present) means a GPU, decided without starting the engine. */
+    static boolean onGpu(String device) {
+        String dev = device == null ? "auto" : device.toLowerCase(java.util.Locale.ROOT);
+        return dev.startsWith("gpu") || dev.startsWith("cuda") || (dev.equals("auto") && embtune.model.NativeLibrary.gpuPresent());
     }
 
     private static Dataset load(List<String> specs, LoadOptions opts) {

@@ -36,6 +36,28 @@ public enum Family {
         throw new ModelError(where + ": unsupported architecture model_type '" + modelType + "'; supported: " + supported());
     }
 
+    /**
+     * Checks ms-swift's {@code --model_type} against this family: qwen3_emb is a Qwen3 model,
+     * qwen2_gte a Qwen2 one, modern_bert_gte a ModernBERT one; the GME types are multimodal.
+     */
+    public void requireSwiftModelType(String swiftType, String where) {
+        if (swiftType == null) return;
+        String t = swiftType.toLowerCase(java.util.Locale.ROOT);
+        if (t.equals("qwen2_gme") || t.equals("qwen2_vl") || t.startsWith("qwen3_vl"))
+            throw new ModelError("--model_type " + swiftType + " is a multimodal (image) model; embtune trains text models so far");
+        Family expected = switch (t) {
+            case "qwen3_emb", "qwen3" -> QWEN3;
+            case "qwen2_gte", "qwen2" -> QWEN2;
+            case "modern_bert_gte", "modern_bert", "modernbert" -> MODERNBERT;
+            case "bert" -> BERT;
+            default -> throw new ModelError("--model_type " + swiftType + " is not an embedding model type embtune knows; use qwen3_emb, "
+                    + "qwen2_gte, modern_bert_gte or bert, or leave it out (the type comes from config.json)");
+        };
+        if (expected != this)
+            throw new ModelError("--model_type " + swiftType + " is a " + expected.modelType + " model, but " + where
+                    + " is a " + modelType + " model (config.json model_type)");
+    }
+
     public static String supported() {
         return Arrays.stream(values()).map(f -> f.modelType + " (" + f.examples + ")").collect(Collectors.joining(", "));
     }

@@ -34,6 +34,16 @@ final class Batches {
         return (microPerEpoch + accumulation - 1) / accumulation;
     }
 
+    /**
+     * Optimizer steps for a number of epochs, as Hugging Face's Trainer counts them:
+     * ceil(epochs x (micro-batches // accumulation)). With a remainder of micro-batches the last
+     * epoch therefore ends a step or more early, as it does in ms-swift (520 steps, not 525, for
+     * the tutorial's 5 epochs of 209 micro-batches accumulated 2 at a time).
+     */
+    int stepsFor(double epochs) {
+        return (int) Math.ceil(epochs * Math.max(1, microPerEpoch / accumulation));
+    }
+
     double epochAt(int stepsDone) {
         return (double) stepsDone / stepsPerEpoch();
     }

@@ -24,6 +24,10 @@ public final class TrainConfig implements Cloneable {
     }
 
     // what to train
+    @Help("embedding (the only task embtune trains; rerankers and chat models are not embedding models)")
+    String taskType = "embedding";
+    @Help("ms-swift's model type (qwen3_emb, qwen2_gte, modern_bert_gte, bert): checked against the model's config.json")
+    String modelType = null;
     @Help("LoRA rank")
     int loraRank = 8;
     @Help("LoRA alpha (scaling alpha / rank)")
@@ -243,6 +247,7 @@ public final class TrainConfig implements Cloneable {
     public String precision() { return precision; }
     public String hub() { return hub; }
     public String lossType() { return lossType; }
+    public String modelType() { return modelType; }
     public String resumeFromCheckpoint() { return resumeFromCheckpoint; }
     public Integer maxLength() { return maxLength; }
     public List<String> dataset() { return List.copyOf(dataset); }
@@ -312,6 +317,9 @@ public final class TrainConfig implements Cloneable {
         atLeast("margin", margin, 0);
         if (infonceTemperature != null) positive("infonce_temperature", infonceTemperature);
         if (infonceHardNegatives != null) atLeast("infonce_hard_negatives", infonceHardNegatives, 0);
+        if (!"embedding".equalsIgnoreCase(taskType))
+            throw new ConfigError("task_type", taskType, "embtune trains embedding models only (--task_type embedding)"
+                    + (taskType != null && taskType.contains("reranker") ? "; a reranker scores pairs with a classifier head, which embtune does not have" : ""));
         oneOf("train_type", trainType, "full", "lora");
         oneOf("lr_scheduler_type", lrSchedulerType, "constant", "linear", "cosine");
         oneOf("eval_strategy", evalStrategy, "steps", "no");

@@ -81,7 +81,7 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
         // how long, how fast
         int accum = config.accumulation();
         Batches batches = new Batches(train, config.perDeviceTrainBatchSize, accum, config.dataloaderDropLast, config.dataSeed);
-        int total = config.maxSteps > 0 ? config.maxSteps : (int) Math.ceil(config.numTrainEpochs * batches.stepsPerEpoch());
+        int total = config.maxSteps > 0 ? config.maxSteps : batches.stepsFor(config.numTrainEpochs);
         int warmup = config.warmupSteps > 0 ? config.warmupSteps : (int) Math.ceil(config.warmupRatio * total);
         LrSchedule schedule = new LrSchedule(config.lrSchedulerType, config.learningRate(), warmup, total);
         Precision precision = Precision.parse(config.precision, model.device());
