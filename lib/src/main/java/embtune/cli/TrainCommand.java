@@ -35,7 +35,33 @@ public final class TrainCommand {
     /** The settings the flags (embtune's and ms-swift's) and the environment give, validated. */
     static TrainConfig config(Cli.Args a, java.util.Map<String, String> env, java.io.PrintStream notes) {
         TrainConfig config = ConfigFlags.apply(a, new TrainConfig());
-        return SwiftFlags.applyTrain(a, config, onGpu(config.device()), env, notes).validate();
+        config = SwiftFlags.applyTrain(a, config, onGpu(config.device()), env, notes);
+        if (!a.given("dataset")) config = bundledRun(a, config, notes);
+        return config.validate();
+    }
+
+    /**
+     * Without --dataset, a first run on bundled STS-B that shows in about a minute on 2 cores
+     * whether training helped: held-out STS-B dev data evaluated before the first step and at the
+     * end, 40 steps at 1e-4 with 10% warmup. Every flag the user gives wins.
+     */
+    static TrainConfig bundledRun(Cli.Args a, TrainConfig config, java.io.PrintStream notes) {
+        String loss = config.lossType().replace('-', '_');
+        String val = switch (loss) {
+            case "infonce" -> "stsb-infonce-dev.jsonl";
+            case "auto", "cosine_similarity" -> "stsb-dev.jsonl";
+            default -> null; // no 0/1 dev sample is bundled
+        };
+        if (val != null && !a.given("val_dataset") && !a.given("split_dataset_ratio"))
+            config = config.with("val_dataset", Bundled.find(val).toString());
+        if (!a.given("eval_on_start")) config = config.with("eval_on_start", true);
+        if (!a.given("max_steps") && !a.given("num_train_epochs")) config = config.with("max_steps", 40);
+        if (!a.given("learning_rate")) config = config.with("learning_rate", 1e-4);
+        if (!a.given("warmup_ratio") && !a.given("warmup_steps")) config = config.with("warmup_ratio", 0.1);
+        if (!a.given("logging_steps")) config = config.with("logging_steps", 2);
+        notes.println("bundled run: STS-B samples, " + config.get("max_steps") + " steps at learning rate " + config.get("learning_rate")
+                + (val == null ? "" : ", held-out " + val + " evaluated before and after") + " (--dataset for your own data)");
+        return config;
     }
 
     static Run run(TrainConfig config) {

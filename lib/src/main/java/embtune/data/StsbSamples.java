@@ -24,6 +24,7 @@ import java.util.Set;
  * stsb-{train,dev,test}.jsonl   scored pairs, label = score/5          (query/response format)
  * stsb-binary-train.jsonl       score >= 4 -> 1, score <= 1 -> 0       (messages format)
  * stsb-infonce-train.jsonl      score >= 4 pairs + one hard negative   (query/response/rejected_response)
+ * stsb-infonce-dev.jsonl        the same from the dev split: held-out evaluation of InfoNCE runs
  * stsb-retrieval-test/          queries, corpus, qrels from the test split
  * </pre>
  *
@@ -48,6 +49,7 @@ public final class StsbSamples {
             writeScored(out.resolve("stsb-test.jsonl"), test);
             writeBinary(out.resolve("stsb-binary-train.jsonl"), train);
             writeInfonce(out.resolve("stsb-infonce-train.jsonl"), train);
+            writeInfonce(out.resolve("stsb-infonce-dev.jsonl"), dev);
             writeRetrieval(out.resolve("stsb-retrieval-test"), test);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -25,9 +25,33 @@ public final class Plots {
     /** Training loss per logged step, with eval_loss when the run evaluated. */
     public static XYChart loss(History h) {
         XYChart c = chart("loss", "loss");
-        add(c, "train loss", History.series(h.training(), "loss"), false);
+        double[][] raw = History.series(h.training(), "loss");
+        if (raw[0].length >= 4) {
+            XYSeries points = c.addSeries("train loss", raw[0], raw[1]);
+            points.setMarker(SeriesMarkers.CIRCLE);
+            points.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.NONE);
+            add(c, "train loss (smoothed)", smoothed(raw), false);
+        } else {
+            add(c, "train loss", raw, true);
+        }
         add(c, "eval loss", History.series(h.evaluation(), "eval_loss"), true);
         return c;
+    }
+
+    /**
+     * A debiased exponential moving average (TensorBoard's smoothing) over the logged points, so a
+     * trend shows through step-to-step noise; the weight adapts to the number of points.
+     */
+    static double[][] smoothed(double[][] xy) {
+        int n = xy[1].length;
+        double beta = Math.min(0.9, 1 - 4.0 / n), avg = 0, weight = 0;
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            avg = beta * avg + (1 - beta) * xy[1][i];
+            weight = beta * weight + (1 - beta);
+            y[i] = avg / weight;
+        }
+        return new double[][] {xy[0], y};
     }
 
     public static XYChart learningRate(History h) {

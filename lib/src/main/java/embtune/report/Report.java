@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.knowm.xchart.XYChart;
@@ -38,6 +40,7 @@ public final class Report {
                     .append("td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}pre{background:#f6f6f6;padding:1em}")
                     .append("img{max-width:100%}</style></head><body>");
             html.append("<h1>embtune run ").append(esc(runDir.getFileName().toString())).append("</h1>");
+            html.append(summary(runDir, h));
             if (eval.rowCount() > 0) html.append("<h2>Final evaluation</h2>").append(htmlTable(eval.last(1)));
             html.append("<h2>Plots</h2>");
             for (var c : charts.entrySet()) {
@@ -60,14 +63,70 @@ public final class Report {
         }
     }
 
-    /** A Tablesaw table as an HTML table (numbers as the table prints them). */
+    /**
+     * What a person wants first: model, data, loss, steps, wall time, and how the held-out
+     * metrics moved from the first evaluation to the last.
+     */
+    static String summary(Path runDir, History h) throws IOException {
+        Map<String, String> rows = new LinkedHashMap<>();
+        Path argsFile = runDir.resolve("args.json");
+        if (Files.exists(argsFile)) {
+            var args = new com.fasterxml.jackson.databind.ObjectMapper().readTree(argsFile.toFile());
+            rows.put("model", args.path("model").asText());
+            rows.put("data", texts(args.path("dataset")));
+            if (args.path("val_dataset").size() > 0) rows.put("validation", texts(args.path("val_dataset")));
+            rows.put("loss", args.path("loss_type").asText() + ", " + args.path("train_type").asText() + " fine-tuning");
+            rows.put("learning rate", number(args.path("learning_rate").asDouble()) + " (" + args.path("lr_scheduler_type").asText() + ")");
+        }
+        Table t = h.training();
+        if (t.rowCount() > 0) {
+            rows.put("steps", t.column("step").getString(t.rowCount() - 1));
+            h.events().stream().filter(e -> e.get("elapsed_s") instanceof Number).reduce((a, b) -> b)
+                    .ifPresent(e -> rows.put("wall time", String.format(Locale.ROOT, "%.0f s", ((Number) e.get("elapsed_s")).doubleValue())));
+        }
+        StringBuilder sb = new StringBuilder("<h2>Summary</h2><table class=\"summary\">");
+        rows.forEach((k, v) -> sb.append("<tr><th>").append(esc(k)).append("</th><td>").append(esc(v)).append("</td></tr>"));
+        sb.append("</table>");
+        Table e = h.evaluation();
+        if (e.rowCount() >= 2) {
+            sb.append("<h3>Evaluation, step ").append(e.column("step").getString(0)).append(" &rarr; ")
+                    .append(e.column("step").getString(e.rowCount() - 1)).append("</h3><table><tr><th>metric</th><th>first</th><th>last</th></tr>");
+            for (String c : e.columnNames()) {
+                if (!c.startsWith("eval_") || !(e.column(c).get(0) instanceof Number a) || !(e.column(c).get(e.rowCount() - 1) instanceof Number b)) continue;
+                sb.append("<tr><th>").append(esc(c.substring(5))).append("</th><td>").append(number(a.doubleValue()))
+                        .append("</td><td>").append(number(b.doubleValue())).append("</td></tr>");
+            }
+            sb.append("</table>");
+        }
+        return sb.toString();
+    }
+
+    private static String texts(com.fasterxml.jackson.databind.JsonNode list) {
+        List<String> out = new java.util.ArrayList<>();
+        list.forEach(n -> out.add(n.asText()));
+        return String.join(", ", out);
+    }
+
+    /** A number as a person reads it: 4 decimals, or 3 significant digits in e-notation below 0.01 or past a million (9.95e-06). */
+    static String number(double v) {
+        if (Double.isNaN(v)) return "";
+        if (v == Math.rint(v) && Math.abs(v) < 1e9) return String.valueOf((long) v);
+        double a = Math.abs(v);
+        return a != 0 && (a < 1e-2 || a >= 1e6) ? String.format(Locale.ROOT, "%.2e", v) : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    /** A Tablesaw table as an HTML table, numbers formatted for reading. */
     public static String htmlTable(Table t) {
         StringBuilder sb = new StringBuilder("<table><tr>");
         for (String c : t.columnNames()) sb.append("<th>").append(esc(c)).append("</th>");
         sb.append("</tr>");
         for (int r = 0; r < t.rowCount(); r++) {
             sb.append("<tr>");
-            for (int c = 0; c < t.columnCount(); c++) sb.append("<td>").append(esc(t.column(c).getString(r))).append("</td>");
+            for (int c = 0; c < t.columnCount(); c++) {
+                Object v = t.column(c).get(r);
+                String cell = v instanceof Number n && !(v instanceof Integer || v instanceof Long) ? number(n.doubleValue()) : t.column(c).getString(r);
+                sb.append("<td>").append(esc(cell)).append("</td>");
+            }
             sb.append("</tr>");
         }
         return sb.append("</table>").toString();

@@ -126,6 +126,8 @@ public final class TrainConfig implements Cloneable {
     int loggingSteps = 5;
     @Help("steps or no")
     String evalStrategy = "steps";
+    @Help("evaluate once before the first step too, for a before -> after comparison")
+    boolean evalOnStart = false;
     @Help("evaluate every N steps (default save_steps)")
     Integer evalSteps = null;
     @Help("checkpoint every N steps (and at the end)")

@@ -51,6 +51,9 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
         config.validate();
         // what to learn, from what
         LossType lossType = custom == null ? chooseLoss(config, train, out) : null;
+        // what args.json records as the data: the specs given, or the names of data sets handed over in Java
+        List<String> dataNames = config.dataset.isEmpty() ? List.of(train.name()) : config.dataset;
+        List<String> valNames = val == null || !config.valDataset.isEmpty() ? config.valDataset : List.of(val.name());
         double ratio = config.splitDatasetRatio;
         if (val != null) ratio = 0; // as ms-swift: an explicit validation set wins over a split
         else if (ratio > 0) {
@@ -88,7 +91,7 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
         TrainStep.Settings settings = TrainStep.Settings.of(config.maxGradNorm).seed(config.seed).miniBatchSize(config.miniBatchSize)
                 .gradientCheckpointing(config.gradientCheckpointing).precision(precision);
 
-        TrainConfig args = config.with("model", modelPath).with("loss_type", lossType == null ? "custom" : lossType.id())
+        TrainConfig args = config.with("model", modelPath).with("dataset", dataNames).with("val_dataset", valNames).with("loss_type", lossType == null ? "custom" : lossType.id())
                 .with("learning_rate", config.learningRate()).with("gradient_accumulation_steps", accum)
                 .with("eval_steps", config.evalEvery()).with("split_dataset_ratio", ratio)
                 .with("precision", precision.name().toLowerCase(java.util.Locale.ROOT));

@@ -124,6 +124,11 @@ public final class Trainer {
         Progress progress = new Progress(out, terminal != null ? terminal : System.console() != null, p.total(), resume.start());
         printHeader(p, folder);
 
+        if (p.val() != null && p.args().evalOnStart && !p.isResumed()) {
+            Map<String, Object> e = evaluateAll(p, event(0, 0));
+            log(e, history, folder);
+            progress.line(format(e));
+        }
         Path last = null;
         boolean interrupted = false;
         int done = resume.start();
@@ -167,7 +172,30 @@ public final class Trainer {
         }
         Path report = embtune.report.Report.write(folder.dir(), p.val() != null && p.loss().wantsPairs() ? similarities(p.val()) : null);
         if (!Double.isNaN(lastLoss)) out.printf("done: loss %.4f, checkpoint %s%n  report %s%n", lastLoss, last, report);
+        String change = beforeAfter(history);
+        if (!change.isEmpty()) out.print(change);
         return new Run(folder.dir(), history, model, last, best.checkpoint(), interrupted);
+    }
+
+    /** The first and last evaluation side by side, when the run evaluated before its first step. */
+    static String beforeAfter(List<Map<String, Object>> history) {
+        List<Map<String, Object>> evals = history.stream().filter(e -> e.containsKey("eval_loss")).toList();
+        if (evals.size() < 2 || ((Number) evals.get(0).get("step")).intValue() != 0) return "";
+        Map<String, Object> before = evals.get(0), after = evals.get(evals.size() - 1);
+        StringBuilder sb = new StringBuilder(String.format("%n  %-28s %10s %10s%n", "evaluation, step 0 -> " + after.get("step"), "before", "after"));
+        before.forEach((k, v) -> {
+            if (k.startsWith("eval_") && v instanceof Number b && after.get(k) instanceof Number a)
+                sb.append(String.format(java.util.Locale.ROOT, "  %-28s %10.4f %10.4f%s%n", k.substring(5), b.doubleValue(), a.doubleValue(),
+                        better(k, b.doubleValue(), a.doubleValue())));
+        });
+        return sb.toString();
+    }
+
+    /** An arrow where a metric moved the good way (loss and mean_neg down, the rest up). */
+    private static String better(String key, double before, double after) {
+        if (Math.abs(after - before) < 1e-4) return "";
+        boolean lowerIsBetter = key.endsWith("loss") || key.endsWith("mean_neg");
+        return (after < before) == lowerIsBetter ? "  better" : "  worse";
     }
 
     private AdamW newOptimizer(TrainPlan p) {

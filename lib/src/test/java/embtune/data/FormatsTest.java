@@ -77,7 +77,7 @@ class FormatsTest {
         Path out = dir.resolve("rebuilt");
         StsbSamples.build(Path.of("../datasets/stsbenchmark"), out);
         for (String f : List.of("stsb-train.jsonl", "stsb-test.jsonl", "stsb-binary-train.jsonl",
-                "stsb-infonce-train.jsonl", "stsb-retrieval-test/qrels.tsv", "stsb-retrieval-test/corpus.jsonl"))
+                "stsb-infonce-train.jsonl", "stsb-infonce-dev.jsonl", "stsb-retrieval-test/qrels.tsv", "stsb-retrieval-test/corpus.jsonl"))
             assertEquals(java.nio.file.Files.readString(DataFiles.bundled(f)), java.nio.file.Files.readString(out.resolve(f)), f);
     }
 }

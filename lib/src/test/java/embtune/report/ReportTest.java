@@ -41,6 +41,14 @@ class ReportTest {
             assertEquals(((Number) run.history().stream().filter(e -> e.containsKey("loss")).toList().get(i - 1).get("loss")).doubleValue(),
                     Double.parseDouble(csv.get(i).split(",")[lossCol]), 1e-9, "training.csv row " + i);
         String html = Files.readString(d.resolve("report.html"));
+        // a person reads the summary first: model, data, loss, steps, wall time, then the plots and tables
+        int summary = html.indexOf("<h2>Summary</h2>");
+        assertTrue(summary > 0 && summary < html.indexOf("<h2>Plots</h2>"), "summary first");
+        for (String row : new String[] {"<th>model</th><td>" + Fixtures.dir("tiny-bert").toAbsolutePath().normalize(), "<th>data</th><td>../datasets/stsb-train.jsonl#64",
+                "<th>loss</th><td>cosine_similarity, full fine-tuning", "<th>learning rate</th><td>1.00e-03 (cosine)", "<th>steps</th><td>4", "<th>wall time</th>"})
+            assertTrue(html.contains(row), row + " in the summary");
+        assertFalse(html.matches("(?s).*\\d\\.\\d{6,}E-\\d.*"), "no raw doubles like 9.949107209404664E-6");
+        assertTrue(html.contains("&quot;learning_rate&quot; : 0.001"), "args.json shows the learning rate applied, not null");
         assertFalse(html.contains("http://") || html.contains("https://") || html.contains("<script"), "the report needs no network");
         assertTrue(html.contains("data:image/png;base64,") && html.contains("eval_spearman_cosine") && html.contains("loss_type"));
         assertEquals(2, run.metrics().rowCount());
