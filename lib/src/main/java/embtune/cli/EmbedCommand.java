@@ -54,7 +54,7 @@ public final class EmbedCommand {
             switch (a.get("format").toLowerCase(Locale.ROOT)) {
                 case "jsonl" -> { for (float[] row : v) out.println(join(row, ",", "[", "]")); }
                 case "csv" -> { for (float[] row : v) out.println(join(row, ",", "", "")); }
-                case "table" -> out.println(embtune.eval.Tables.similarity(texts, v).print());
+                case "table" -> out.print(embtune.eval.Tables.text(embtune.eval.Tables.similarity(texts, v)));
                 default -> throw new Cli.UsageError("--format must be jsonl, csv or table");
             }
         }

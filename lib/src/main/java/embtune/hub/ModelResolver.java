@@ -22,6 +22,8 @@ public final class ModelResolver {
     public static Path resolve(String spec, Hub hub) {
         Path local = Path.of(spec);
         if (Files.isDirectory(local)) return local;
+        var known = embtune.onnx.Langchain4jModel.named(spec);
+        if (known != null) return DefaultModel.imported(known); // by name, with nothing but Maven Central
         if (hub == null) hub = Hub.fromEnvironment();
         String repo = spec, revision = hub.defaultRevision();
         int at = spec.lastIndexOf('@');

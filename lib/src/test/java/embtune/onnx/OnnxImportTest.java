@@ -12,21 +12,13 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The imported all-MiniLM-L6-v2 computes what the ONNX graph computes (ONNX Runtime as the judge). */
 class OnnxImportTest {
-    static byte[] onnx, tokenizer;
     static final List<String> TEXTS = List.of("A man is playing a guitar.", "Someone strums a guitar!",
             "The quick brown fox jumps over the lazy dog, then keeps running far away.", "hi");
-
-    @BeforeAll
-    static void read() throws Exception {
-        onnx = bytes(Langchain4jModel.ALL_MINILM_L6_V2.onnx());
-        tokenizer = bytes(Langchain4jModel.ALL_MINILM_L6_V2.tokenizer());
-    }
 
     static byte[] bytes(String name) throws Exception {
         try (InputStream in = OnnxImportTest.class.getClassLoader().getResourceAsStream(name)) {
@@ -35,14 +27,20 @@ class OnnxImportTest {
         }
     }
 
-    @Test
-    void importedModelMatchesOnnxRuntime(@TempDir Path dir) throws Exception {
-        Path out = dir.resolve("minilm");
-        OnnxImporter.importBert(onnx, tokenizer, Langchain4jModel.ALL_MINILM_L6_V2, out);
+    static final List<String> ZH = List.of("一个男人在弹吉他。", "有人在弹奏吉他！", "敏捷的棕色狐狸跳过了懒狗，然后跑远了。", "你好");
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"all-MiniLM-L6-v2", "bge-small-en-v1.5", "bge-small-zh-v1.5"})
+    void importedModelMatchesOnnxRuntime(String name, @TempDir Path dir) throws Exception {
+        Langchain4jModel spec = Langchain4jModel.named(name);
+        byte[] onnx = bytes(spec.onnx()), tokenizer = bytes(spec.tokenizer());
+        List<String> texts = name.contains("zh") ? ZH : TEXTS;
+        Path out = dir.resolve(name);
+        OnnxImporter.importBert(onnx, tokenizer, spec, out);
         try (Embedder m = Embedder.load(out); OrtEnvironment env = OrtEnvironment.getEnvironment();
              OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions())) {
-            assertEquals(384, m.dimension());
-            TextTokenizer.Batch b = m.tokenizer().encode(TEXTS);
+            int dim = m.dimension();
+            TextTokenizer.Batch b = m.tokenizer().encode(texts);
             long[][] types = new long[b.size()][b.length()];
             float[][][] want;
             try (var ids = OnnxTensor.createTensor(env, b.ids()); var mask = OnnxTensor.createTensor(env, b.mask());
@@ -50,26 +48,30 @@ class OnnxImportTest {
                  var result = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", tt))) {
                 want = (float[][][]) result.get(0).getValue();
             }
-            float[][][] got = m.tokenEmbeddings(TEXTS);
+            float[][][] got = m.tokenEmbeddings(texts);
             double worst = 0;
             for (int i = 0; i < got.length; i++)
                 for (int t = 0; t < got[i].length; t++)
                     if (b.mask()[i][t] == 1) worst = Math.max(worst, Fixtures.maxDiff(got[i][t], want[i][t]));
-            assertTrue(worst < 1e-5, "token embeddings differ from ONNX Runtime by " + worst);
+            assertTrue(worst < 1e-5, name + ": token embeddings differ from ONNX Runtime by " + worst);
 
-            // sentence embeddings: mean pooling + normalize of ONNX Runtime's output
-            float[][] emb = m.embed(TEXTS);
-            for (int i = 0; i < TEXTS.size(); i++) {
-                float[] mean = new float[384];
-                int n = 0;
-                for (int t = 0; t < b.length(); t++)
-                    if (b.mask()[i][t] == 1) { n++; for (int d = 0; d < 384; d++) mean[d] += want[i][t][d]; }
+            // sentence embeddings: the model's pooling (mean for MiniLM, CLS for bge) + normalize of ONNX Runtime's output
+            float[][] emb = m.embed(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                float[] pooled = new float[dim];
+                if (spec.pooling().equals("cls")) pooled = want[i][0].clone();
+                else {
+                    int n = 0;
+                    for (int t = 0; t < b.length(); t++)
+                        if (b.mask()[i][t] == 1) { n++; for (int d = 0; d < dim; d++) pooled[d] += want[i][t][d]; }
+                    for (int d = 0; d < dim; d++) pooled[d] /= n;
+                }
                 double norm = 0;
-                for (int d = 0; d < 384; d++) { mean[d] /= n; norm += mean[d] * mean[d]; }
-                for (int d = 0; d < 384; d++) mean[d] /= (float) Math.sqrt(norm);
-                assertTrue(Fixtures.maxDiff(emb[i], mean) < 1e-5, "embedding " + i);
+                for (int d = 0; d < dim; d++) norm += pooled[d] * pooled[d];
+                for (int d = 0; d < dim; d++) pooled[d] /= (float) Math.sqrt(norm);
+                assertTrue(Fixtures.maxDiff(emb[i], pooled) < 1e-5, name + " embedding " + i);
             }
-            assertTrue(m.similarity(TEXTS.get(0), TEXTS.get(1)) > m.similarity(TEXTS.get(0), TEXTS.get(2)),
+            assertTrue(m.similarity(texts.get(0), texts.get(1)) > m.similarity(texts.get(0), texts.get(2)),
                     "a real model: the guitar sentences are closer than guitar and fox");
         }
     }
