@@ -187,6 +187,28 @@ public final class Embedder implements AutoCloseable {
         return out;
     }
 
+    /**
+     * One vector per row of token ids (as a client that tokenized itself sends them), in input
+     * order; rows are taken as given, so they must fit {@code tokenizer().maxLength()}.
+     */
+    public float[][] embedTokens(List<long[]> rows) {
+        float[][] out = new float[rows.size()][];
+        Integer[] order = new Integer[rows.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -rows.get(i).length));
+        for (int start = 0; start < order.length; start += batchSize) {
+            int end = Math.min(order.length, start + batchSize);
+            long[][] chunk = new long[end - start][];
+            for (int k = start; k < end; k++) chunk[k - start] = rows.get(order[k]);
+            try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
+                scope.suppressNotUsedWarning();
+                float[][] vectors = rows(forward(tokenizer.pad(chunk), step).toFloatArray(), chunk.length);
+                for (int k = start; k < end; k++) out[order[k]] = vectors[k - start];
+            }
+        }
+        return out;
+    }
+
     /** Queries get the model's query prompt (e.g. Qwen3-Embedding's "Instruct: ...\nQuery:"). */
     public float[][] embedQueries(List<String> queries) {
         if (queryPrompt.isEmpty()) return embed(queries);
@@ -271,6 +293,8 @@ public final class Embedder implements AutoCloseable {
     public NDManager manager() { return manager; }
     public Device device() { return manager.getDevice(); }
     public int dimension() { return encoder.config().hiddenSize(); }
+    /** The model folder's name (all-MiniLM-L6-v2, checkpoint-40, ...), or "random" for a model without one. */
+    public String name() { return dir == null ? "random" : String.valueOf(dir.path().toAbsolutePath().normalize().getFileName()); }
     public String queryPrompt() { return queryPrompt; }
 
     /** Writes a folder that transformers and sentence-transformers load unchanged (atomic). */

@@ -125,11 +125,14 @@ public final class TextTokenizer implements AutoCloseable {
 
     public Batch encode(List<String> texts) {
         long[][] rows = new long[texts.size()][];
+        for (int i = 0; i < rows.length; i++) rows[i] = ids(texts.get(i));
+        return pad(rows);
+    }
+
+    /** Token-id rows padded to the longest, on this tokenizer's padding side, with the attention mask. */
+    public Batch pad(long[][] rows) {
         int longest = 0;
-        for (int i = 0; i < rows.length; i++) {
-            rows[i] = ids(texts.get(i));
-            longest = Math.max(longest, rows[i].length);
-        }
+        for (long[] r : rows) longest = Math.max(longest, r.length);
         long[][] ids = new long[rows.length][longest], mask = new long[rows.length][longest];
         for (int i = 0; i < rows.length; i++) {
             int n = rows[i].length, off = side == Side.LEFT ? longest - n : 0;
