@@ -163,7 +163,7 @@ public final class TrainConfig implements Cloneable {
     /** The value of a setting by its flag name ({@code learning_rate}, {@code learning-rate} or {@code learningRate}). */
     public Object get(String flag) {
         try {
-            return field(flag).get(this);
+            return FIELDS.get(name(flag)).get(this);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }
@@ -174,21 +174,22 @@ public final class TrainConfig implements Cloneable {
      * ("2e-5", "true", "a,b" for lists); numbers are converted to the setting's type.
      */
     public TrainConfig with(String flag, Object value) {
-        var f = field(flag);
+        String name = name(flag);
+        var f = FIELDS.get(name);
         TrainConfig copy = copy();
         try {
-            f.set(copy, convert(FIELDS.entrySet().stream().filter(e -> e.getValue() == f).findFirst().get().getKey(), f.getType(), value));
+            f.set(copy, convert(name, f.getType(), value));
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }
         return copy;
     }
 
-    private static java.lang.reflect.Field field(String flag) {
+    /** A flag as the command line spells it (learning_rate) from any spelling (learning-rate, learningRate). */
+    private static String name(String flag) {
         String name = flag.replace('-', '_').replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
-        var f = FIELDS.get(name);
-        if (f == null) throw new ConfigError(name, flag, "no such setting; see train --help for the list");
-        return f;
+        if (!FIELDS.containsKey(name)) throw new ConfigError(name, flag, "no such setting; see train --help for the list");
+        return name;
     }
 
     private static Object convert(String flag, Class<?> t, Object v) {
