@@ -6,9 +6,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
-/** The golden fixtures in src/test/resources/fixtures (tests run from lib/), made by fixtures/generate.py. */
+/** The golden fixtures in src/test/resources/fixtures (tests run from lib/), made by fixtures/generate.py; -Dembtune.fixtures=DIR tests against another set it made. */
 public final class Fixtures {
-    public static final Path ROOT = Path.of("src", "test", "resources", "fixtures");
+    public static final Path ROOT = Path.of(System.getProperty("embtune.fixtures", Path.of("src", "test", "resources", "fixtures").toString()));
 
     private Fixtures() {}
 
