@@ -25,6 +25,6 @@ class EvalCommandTest {
         assertTrue(bin.stringColumn("metric").asList().containsAll(List.of("cosine_accuracy", "cosine_f1", "cosine_ap")));
         var nce = EvalCommand.run(EvalCommand.cli().parse("--model", Fixtures.dir("tiny-bert").toString(),
                 "--dataset", "../datasets/stsb-infonce-train.jsonl#50"));
-        assertEquals(List.of("margin", "mean_neg", "mean_pos"), nce.stringColumn("metric").asList());
+        assertEquals(List.of("margin", "mean_neg", "mean_pos", "mrr@10", "accuracy@1"), nce.stringColumn("metric").asList());
     }
 }

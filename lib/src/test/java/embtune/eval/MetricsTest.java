@@ -100,4 +100,14 @@ class MetricsTest {
         assertEquals((0.5 + 1) / 2, m.get("map@100"), 1e-12);
         assertEquals(1.0, m.get("recall@10"), 1e-12);
     }
+
+    @Test
+    void theInfonceSetAsASearch() {
+        // group 0: q0 = e1, its positive e1, a negative e2; group 1: q1 = e2, its positive 0.6e1 + 0.8e2, no negative
+        float[][] rows = {{1, 0}, {1, 0}, {0, 1}, {0, 1}, {0.6f, 0.8f}};
+        Map<String, Double> m = Evaluator.retrievalWithin(rows, new int[] {1, 0});
+        // q0 ranks its positive first; q1 ranks the negative e2 (cos 1) above its positive (cos 0.8): rank 2
+        assertEquals(0.75, m.get("mrr@10"), 1e-9);
+        assertEquals(0.5, m.get("accuracy@1"), 1e-9);
+    }
 }
