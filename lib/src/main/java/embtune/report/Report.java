@@ -38,7 +38,7 @@ public final class Report {
                     .append(esc(runDir.getFileName().toString())).append("</title><style>")
                     .append("body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;font-size:13px}")
                     .append("td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}pre{background:#f6f6f6;padding:1em}")
-                    .append("img{max-width:100%}</style></head><body>");
+                    .append("img{max-width:100%}table.summary td{text-align:left}</style></head><body>");
             html.append("<h1>embtune run ").append(esc(runDir.getFileName().toString())).append("</h1>");
             html.append(summary(runDir, h));
             if (eval.rowCount() > 0) html.append("<h2>Final evaluation</h2>").append(htmlTable(eval.last(1)));
