@@ -8,14 +8,10 @@ import embtune.eval.RetrievalData;
 import embtune.loss.InfoNceOptions;
 import embtune.model.Embedder;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * {@code eval --model BASE --model TUNED --dataset test.jsonl}: one column per model, one row per

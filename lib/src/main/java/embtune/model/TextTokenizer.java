@@ -1,6 +1,5 @@
 package embtune.model;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
