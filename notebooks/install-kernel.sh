@@ -47,7 +47,8 @@ cat > "$spec/kernel.json" <<JSON
     "RJK_COMPILER_OPTIONS": "",
     "RJK_INIT_SCRIPT": "",
     "RJK_TIMEOUT_MILLIS": "-1",
-    "RJK_MIMA_CACHE": "$root/lib/target/mima_cache"
+    "RJK_MIMA_CACHE": "$root/lib/target/mima_cache",
+    "THP_MEM_ALLOC_ENABLE": "1"
   }
 }
 JSON

@@ -21,4 +21,12 @@ class RelaunchTest {
         assertEquals(3, p.waitFor(), out);
         assertEquals("PROBE=yes child=true args=a b,c", out);
     }
+
+    @Test
+    void trainAsksForHugePagesOnLinuxUnlessTheEnvironmentSaysOtherwise() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").toLowerCase().contains("linux"));
+        assertEquals(java.util.Map.of("THP_MEM_ALLOC_ENABLE", "1"), TrainCommand.hugePagesFix(java.util.Map.of()));
+        assertEquals(java.util.Map.of(), TrainCommand.hugePagesFix(java.util.Map.of("THP_MEM_ALLOC_ENABLE", "0")));
+        assertEquals(java.util.Map.of(), TrainCommand.hugePagesFix(java.util.Map.of("THP_MEM_ALLOC_ENABLE", "1")));
+    }
 }
