@@ -41,6 +41,12 @@ public final class Presets {
         return ModelConfig.parse(Family.QWEN3, c, "preset Qwen3-Embedding-0.6B" + (tiny ? " (tiny)" : ""));
     }
 
+    /** Qwen3-Embedding-0.6B's layer shapes with only {@code layers} layers (CPU benchmarks of the real widths). */
+    public static ModelConfig qwen3Embedding06B(int layers) {
+        ObjectNode c = (ObjectNode) qwen3Embedding06B(false).raw().deepCopy().put("num_hidden_layers", layers);
+        return ModelConfig.parse(Family.QWEN3, c, "preset Qwen3-Embedding-0.6B, " + layers + " layers");
+    }
+
     private static ObjectNode shrink(ObjectNode c) {
         return c.put("hidden_size", 32).put("num_hidden_layers", 2).put("intermediate_size", 64).put("vocab_size", 2000);
     }

@@ -1,0 +1,136 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//SOURCES ../lib/src/main/java/**/*.java
+//JAVA_OPTIONS -Xmx12g
+//DESCRIPTION embtune vs PyTorch on the CPU, side by side: the same workloads, interleaved, JSON lines with the ratio
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import embtune.data.Record;
+import embtune.lora.Lora;
+import embtune.lora.LoraConfig;
+import embtune.loss.CosineSimilarityLoss;
+import embtune.loss.EmbeddingLoss;
+import embtune.loss.InfoNceLoss;
+import embtune.loss.InfoNceOptions;
+import embtune.model.Embedder;
+import embtune.model.ModelConfig;
+import embtune.model.Pooling;
+import embtune.model.Presets;
+import embtune.train.AdamW;
+import embtune.train.StepBatch;
+import embtune.train.TrainStep;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * cpu_vs_pytorch [--steps 5] [--warmup 1] [--workloads a,b] [--python PY]
+ *
+ * For each workload, embtune (a fresh JVM started with THP_MEM_ALLOC_ENABLE=1, as train starts
+ * itself) and then PyTorch (bench/pytorch_peer.py with the reference venv, see .ci/python-ref.sh),
+ * one after the other on the same cores, printing one JSON line: both figures and embtune/PyTorch.
+ * Training rows: random weights, AdamW, clipping at 1.0, random token ids. Embedding rows: the
+ * imported all-MiniLM-L6-v2 over real STS-B sentences, batch 64, in both.
+ */
+public class cpu_vs_pytorch {
+    static final List<String> WORKLOADS = List.of("minilm-cosine-64x32", "qwen3-2layers-infonce-32x128-full",
+            "qwen3-2layers-infonce-32x128-lora-r8", "embed-minilm-batch64");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "workloads", String.join(",", WORKLOADS),
+                "python", Path.of(System.getProperty("user.home"), ".cache", "embtune", "pyref", "bin", "python").toString()));
+        for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        if (a.containsKey("worker")) {
+            System.out.println(JSON.writeValueAsString(worker(a.get("worker"), Integer.parseInt(a.get("steps")), Integer.parseInt(a.get("warmup")))));
+            return;
+        }
+        Path model = embtune.hub.DefaultModel.path();
+        for (String w : a.get("workloads").split(",")) {
+            Map<String, Object> ours = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx12g",
+                    "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup")));
+            Map<String, Object> peer = run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString()));
+            String key = w.startsWith("embed") ? "sentences_per_s" : "pairs_per_s";
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("workload", w);
+            line.put("embtune_" + key, ours.get(key));
+            line.put("pytorch_" + key, peer.get(key));
+            line.put("ratio", Math.round(((Number) ours.get(key)).doubleValue() / ((Number) peer.get(key)).doubleValue() * 100) / 100.0);
+            line.put("embtune_peak_rss_gib", ours.get("peak_rss_gib"));
+            line.put("pytorch_peak_rss_gib", peer.get("peak_rss_gib"));
+            line.put("pytorch", peer.get("torch"));
+            System.out.println(JSON.writeValueAsString(line));
+        }
+    }
+
+    static Path peerScript() {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent())
+            if (Files.exists(d.resolve("bench/pytorch_peer.py"))) return d.resolve("bench/pytorch_peer.py");
+        throw new IllegalStateException("bench/pytorch_peer.py not found from " + Path.of("").toAbsolutePath());
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> run(List<String> cmd) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().putIfAbsent("THP_MEM_ALLOC_ENABLE", "1");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        if (p.waitFor() != 0) throw new IllegalStateException(cmd.get(0) + " failed: " + out);
+        String last = out.lines().reduce((x, y) -> y).orElse("{}");
+        return JSON.readValue(last, Map.class);
+    }
+
+    /** One measurement in this process. */
+    static Map<String, Object> worker(String w, int steps, int warmup) throws Exception {
+        Map<String, Object> r = new LinkedHashMap<>();
+        if (w.startsWith("embed")) {
+            List<String> texts = new ArrayList<>();
+            for (var rec : embtune.data.Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString())) texts.add(rec.anchor());
+            texts = texts.subList(0, Math.min(texts.size(), 64 * steps));
+            try (Embedder m = Embedder.load(embtune.hub.DefaultModel.path(), Embedder.Options.defaults().batchSize(64))) {
+                m.embed(texts.subList(0, 64));
+                long t0 = System.nanoTime();
+                m.embed(texts);
+                r.put("sentences_per_s", Math.round(texts.size() / ((System.nanoTime() - t0) / 1e9) * 100) / 100.0);
+            }
+        } else {
+            boolean minilm = w.startsWith("minilm"), lora = w.endsWith("lora-r8");
+            int pairs = minilm ? 64 : 32, tokens = minilm ? 32 : 128;
+            ModelConfig cfg = minilm ? Presets.miniLmL6() : Presets.qwen3Embedding06B(2);
+            Pooling pooling = new Pooling(minilm ? Pooling.Mode.MEAN : Pooling.Mode.LAST_TOKEN, true);
+            try (Embedder m = Embedder.random(cfg, pooling, "cpu", 0, tokens); NDManager out = m.manager().newSubManager()) {
+                Map<String, ai.djl.nn.Parameter> trainable;
+                if (lora) {
+                    Lora.apply(m, new LoraConfig(8, 32, 0.0, List.of("all-linear"), false), 0);
+                    trainable = Lora.parameters(m.encoder());
+                } else trainable = m.encoder().namedParameters();
+                AdamW adam = new AdamW(trainable, m.manager(), 0.9, 0.999, 1e-8, 0.01);
+                EmbeddingLoss loss = minilm ? new CosineSimilarityLoss() : new InfoNceLoss(InfoNceOptions.defaults());
+                try (TrainStep step = new TrainStep(m, loss, trainable, adam, 1.0)) {
+                    long t0 = 0;
+                    float last = 0;
+                    for (int s = -warmup; s < steps; s++) {
+                        if (s == 0) t0 = System.nanoTime();
+                        List<Record> rows = new ArrayList<>();
+                        Random rnd = new Random(s);
+                        for (int i = 0; i < pairs; i++)
+                            rows.add(minilm ? Record.pair("q" + s + i, "d" + s + i, rnd.nextFloat()) : Record.pair("q" + s + i, "d" + s + i));
+                        last = step.run(List.of(StepBatch.of(rows, minilm)), 1e-5, out).loss().getFloat();
+                    }
+                    double stepS = (System.nanoTime() - t0) / 1e9 / steps;
+                    r.put("pairs_per_s", Math.round(pairs / stepS * 1000) / 1000.0);
+                    r.put("step_s", Math.round(stepS * 10000) / 10000.0);
+                    r.put("loss", last);
+                }
+            }
+        }
+        String status = Files.readString(Path.of("/proc/self/status"));
+        for (String l : status.split("\n"))
+            if (l.startsWith("VmHWM:")) r.put("peak_rss_gib", Math.round(Long.parseLong(l.replaceAll("\\D", "")) / 1048576.0 * 100) / 100.0);
+        return r;
+    }
+}

@@ -1,0 +1,94 @@
+"""The PyTorch side of bench/cpu_vs_pytorch.java: the same workload in transformers / sentence-transformers.
+
+    python pytorch_peer.py WORKLOAD STEPS WARMUP [MODEL_DIR]
+
+Training workloads: random weights, AdamW, global-norm clipping, sdpa attention, random token ids of the
+workload's length (as embtune's side uses). Embedding workloads: SentenceTransformer.encode over real STS-B
+sentences with the model folder embtune imported (same weights, same texts). Prints one JSON line.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(os.cpu_count())
+torch.manual_seed(0)
+
+QWEN3_2L = dict(hidden_size=1024, num_hidden_layers=2, num_attention_heads=16, num_key_value_heads=8, head_dim=128,
+                intermediate_size=3072, vocab_size=151669, max_position_embeddings=32768, rms_norm_eps=1e-6)
+MINILM = dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536, vocab_size=30522)
+TRAIN = {  # id: (family, loss, pairs, tokens, lora)
+    "minilm-cosine-64x32": ("bert", "cosine", 64, 32, False),
+    "qwen3-2layers-infonce-32x128-full": ("qwen3", "infonce", 32, 128, False),
+    "qwen3-2layers-infonce-32x128-lora-r8": ("qwen3", "infonce", 32, 128, True),
+}
+
+
+def model_for(family, lora):
+    from transformers import BertConfig, BertModel, Qwen3Config, Qwen3Model
+    if family == "bert":
+        m = BertModel(BertConfig(**MINILM), add_pooling_layer=False)
+    else:
+        m = Qwen3Model(Qwen3Config(**QWEN3_2L))
+    m.config._attn_implementation = "sdpa"
+    if lora:
+        from peft import LoraConfig, get_peft_model
+        m = get_peft_model(m, LoraConfig(r=8, lora_alpha=32, lora_dropout=0.0,
+                                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
+    return m.train()
+
+
+def embed(m, family, ids, mask):
+    h = m(input_ids=ids, attention_mask=mask).last_hidden_state
+    pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True) if family == "bert" else h[:, -1]
+    return F.normalize(pooled, dim=-1)
+
+
+def train(workload, steps, warmup):
+    family, loss_kind, pairs, tokens, lora = TRAIN[workload]
+    m = model_for(family, lora)
+    params = [p for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    vocab = MINILM["vocab_size"] if family == "bert" else QWEN3_2L["vocab_size"]
+    t0 = None
+    for s in range(-warmup, steps):
+        if s == 0:
+            t0 = time.perf_counter()
+        g = torch.Generator().manual_seed(s + 1000)
+        ids = torch.randint(1000, vocab, (2 * pairs, tokens), generator=g)
+        mask = torch.ones_like(ids)
+        e = embed(m, family, ids, mask)
+        u, v = e[0::2], e[1::2]
+        if loss_kind == "cosine":
+            loss = F.mse_loss((u * v).sum(-1), torch.rand(pairs, generator=g))
+        else:
+            loss = F.cross_entropy(u @ v.T / 0.1, torch.arange(pairs))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    step_s = (time.perf_counter() - t0) / steps
+    return {"pairs_per_s": round(pairs / step_s, 3), "step_s": round(step_s, 4), "loss": round(loss.item(), 5)}
+
+
+def encode(workload, model_dir, steps):
+    from sentence_transformers import SentenceTransformer
+    texts = [json.loads(l)["query"] for l in open(os.path.join(os.path.dirname(__file__), "..", "datasets", "stsb-test.jsonl"))]
+    texts = texts[: 64 * steps]
+    m = SentenceTransformer(model_dir, device="cpu")
+    m.encode(texts[:64], batch_size=64)  # warm-up
+    t0 = time.perf_counter()
+    m.encode(texts, batch_size=64)
+    return {"sentences_per_s": round(len(texts) / (time.perf_counter() - t0), 2), "sentences": len(texts)}
+
+
+if __name__ == "__main__":
+    workload, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    out = train(workload, steps, warmup) if workload in TRAIN else encode(workload, sys.argv[4], steps)
+    out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2)
+    out["torch"] = torch.__version__
+    print(json.dumps(out))
