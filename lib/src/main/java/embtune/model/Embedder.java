@@ -172,19 +172,7 @@ public final class Embedder implements AutoCloseable {
 
     /** One L2-normalised (if the model normalises) vector per text, in input order. */
     public float[][] embed(List<String> texts) {
-        float[][] out = new float[texts.size()][];
-        // longest first, like sentence-transformers: batches of similar length pad less
-        Integer[] order = new Integer[texts.size()];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -texts.get(i).length()));
-        for (int start = 0; start < order.length; start += batchSize) {
-            int end = Math.min(order.length, start + batchSize);
-            List<String> chunk = new ArrayList<>();
-            for (int k = start; k < end; k++) chunk.add(texts.get(order[k]));
-            float[][] vectors = embedBatch(chunk);
-            for (int k = start; k < end; k++) out[order[k]] = vectors[k - start];
-        }
-        return out;
+        return longestFirst(texts, String::length, chunk -> embedBatch(encode(chunk)));
     }
 
     /**
@@ -192,19 +180,25 @@ public final class Embedder implements AutoCloseable {
      * order; rows are taken as given, so they must fit {@code tokenizer().maxLength()}.
      */
     public float[][] embedTokens(List<long[]> rows) {
-        float[][] out = new float[rows.size()][];
-        Integer[] order = new Integer[rows.size()];
+        return longestFirst(rows, r -> r.length, chunk -> embedBatch(tokenizer.pad(chunk.toArray(long[][]::new))));
+    }
+
+    /**
+     * Items in chunks of batchSize, longest first like sentence-transformers (a batch of similar
+     * lengths pads less), with the vectors put back in input order.
+     */
+    private <T> float[][] longestFirst(List<T> items, java.util.function.ToIntFunction<T> length,
+                                       java.util.function.Function<List<T>, float[][]> embedChunk) {
+        float[][] out = new float[items.size()][];
+        Integer[] order = new Integer[items.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -rows.get(i).length));
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -length.applyAsInt(items.get(i))));
         for (int start = 0; start < order.length; start += batchSize) {
             int end = Math.min(order.length, start + batchSize);
-            long[][] chunk = new long[end - start][];
-            for (int k = start; k < end; k++) chunk[k - start] = rows.get(order[k]);
-            try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
-                scope.suppressNotUsedWarning();
-                float[][] vectors = rows(forward(tokenizer.pad(chunk), step).toFloatArray(), chunk.length);
-                for (int k = start; k < end; k++) out[order[k]] = vectors[k - start];
-            }
+            List<T> chunk = new ArrayList<>();
+            for (int k = start; k < end; k++) chunk.add(items.get(order[k]));
+            float[][] vectors = embedChunk.apply(chunk);
+            for (int k = start; k < end; k++) out[order[k]] = vectors[k - start];
         }
         return out;
     }
@@ -215,11 +209,10 @@ public final class Embedder implements AutoCloseable {
         return embed(queries.stream().map(q -> queryPrompt + q).toList());
     }
 
-    private float[][] embedBatch(List<String> texts) {
+    private float[][] embedBatch(TextTokenizer.Batch batch) {
         try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
             scope.suppressNotUsedWarning();
-            NDArray e = forward(encode(texts), step);
-            return rows(e.toFloatArray(), texts.size());
+            return rows(forward(batch, step).toFloatArray(), batch.size());
         }
     }
 
