@@ -33,7 +33,8 @@ import java.util.concurrent.TimeoutException;
  * GET  /v1/models       the one model served
  * GET  /health          200 once the model is loaded
  * </pre>
- * Requests are embedded together by a {@link DynamicBatcher}; a full queue answers 503 with
+ * Texts are tokenized once, here, and every request's token rows are embedded together by a
+ * {@link DynamicBatcher}; a full queue answers 503 with
  * Retry-After. Every refusal is OpenAI's error object with a 4xx status, and the server keeps serving.
  */
 public final class EmbeddingServer implements AutoCloseable {
@@ -61,8 +62,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private final String name;
     private final HttpServer http;
     private final ExecutorService pool;
-    private final DynamicBatcher<String> texts;
-    private final DynamicBatcher<long[]> tokens;
+    private final DynamicBatcher<long[]> batcher;
     private final long created = System.currentTimeMillis() / 1000;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean stopping;
@@ -71,8 +71,7 @@ public final class EmbeddingServer implements AutoCloseable {
         this.model = model;
         this.options = o;
         this.name = o.servedModelName() != null ? o.servedModelName() : model.name();
-        this.texts = new DynamicBatcher<>("texts", model::embed, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
-        this.tokens = new DynamicBatcher<>("tokens", model::embedTokens, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
+        this.batcher = new DynamicBatcher<>("embeddings", model::embedTokens, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
         this.http = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 128);
         this.pool = Executors.newFixedThreadPool(o.threads());
         http.setExecutor(pool);
@@ -177,19 +176,18 @@ public final class EmbeddingServer implements AutoCloseable {
         int width = model.dimension(), max = model.tokenizer().maxLength();
         if (r.dimensions() != null && r.dimensions() > width)
             throw ApiError.invalid("dimensions", "'dimensions' " + r.dimensions() + " is more than the model's " + width);
-        long usage = 0;
-        CompletableFuture<float[][]> pending;
+        // token rows: the texts tokenized once here (truncated as embed would), or the ids the client sent
+        List<long[]> rows = new ArrayList<>();
         if (r.texts() != null) {
             for (int i = 0; i < r.texts().size(); i++) {
-                int n = model.tokenizer().length(r.texts().get(i));
-                if (n > max && !r.truncate())
+                String text = r.texts().get(i);
+                int n = r.truncate() ? 0 : model.tokenizer().length(text);
+                if (n > max)
                     throw new ApiError(400, "input[" + i + "] has " + n + " tokens; the model takes " + max + " (send \"truncate\": true to cut it)",
                             "invalid_request_error", "input", "context_length_exceeded");
-                usage += Math.min(n, max);
+                rows.add(model.tokenizer().ids(text));
             }
-            pending = texts.offer(r.texts());
         } else {
-            List<long[]> rows = new ArrayList<>();
             long vocab = model.encoder().config().vocabSize();
             for (int i = 0; i < r.tokens().size(); i++) {
                 long[] ids = r.tokens().get(i);
@@ -199,10 +197,11 @@ public final class EmbeddingServer implements AutoCloseable {
                     throw new ApiError(400, "input[" + i + "] has " + ids.length + " tokens; the model takes " + max,
                             "invalid_request_error", "input", "context_length_exceeded");
                 rows.add(ids.length > max ? java.util.Arrays.copyOf(ids, max) : ids);
-                usage += Math.min(ids.length, max);
             }
-            pending = tokens.offer(rows);
         }
+        long usage = 0;
+        for (long[] row : rows) usage += row.length;
+        CompletableFuture<float[][]> pending = batcher.offer(rows);
         if (pending == null)
             throw new ApiError(503, "the server is busy (" + options.maxQueued() + " requests queued); retry shortly", "server_error", null, "overloaded");
         float[][] vectors;
@@ -280,10 +279,9 @@ public final class EmbeddingServer implements AutoCloseable {
         }
     }
 
-    /** Batches run and inputs embedded so far, texts and token rows together. */
+    /** Batches run and inputs embedded so far. */
     public long[] counts() {
-        long[] a = texts.counts(), b = tokens.counts();
-        return new long[] {a[0] + b[0], a[1] + b[1]};
+        return batcher.counts();
     }
 
     /**
@@ -293,8 +291,7 @@ public final class EmbeddingServer implements AutoCloseable {
     @Override
     public void close() {
         stopping = true; // new requests: 503; those under way go on
-        texts.close(); // finishes the queued jobs, then stops its worker
-        tokens.close();
+        batcher.close(); // finishes the queued jobs, then stops its worker
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (inFlight.get() > 0 && System.nanoTime() < deadline) { // their answers are being written
             try {
