@@ -124,11 +124,7 @@ public final class Trainer {
         Progress progress = new Progress(out, terminal != null ? terminal : System.console() != null, p.total(), resume.start());
         printHeader(p, folder);
 
-        if (p.val() != null && p.args().evalOnStart && !p.isResumed()) {
-            Map<String, Object> e = evaluateAll(p, event(0, 0));
-            log(e, history, folder);
-            progress.line(format(e));
-        }
+        if (p.val() != null && p.args().evalOnStart && !p.isResumed()) logEvaluation(p, 0, history, folder, progress);
         Path last = null;
         boolean interrupted = false;
         int done = resume.start();
@@ -153,9 +149,7 @@ public final class Trainer {
                     progress.update(done, lastLoss, lr);
                 }
                 if (p.val() != null && !p.args().evalStrategy.equals("no") && (done % p.args().evalEvery() == 0 || lastStep)) {
-                    Map<String, Object> e = evaluateAll(p, event(done, p.batches().epochAt(done)));
-                    log(e, history, folder);
-                    progress.line(format(e));
+                    Map<String, Object> e = logEvaluation(p, done, history, folder, progress);
                     best = best.offer(((Number) e.get("eval_loss")).doubleValue(), folder.checkpoint(done));
                 }
                 if (done % p.args().saveSteps == 0 || lastStep)
@@ -216,6 +210,14 @@ public final class Trainer {
         history.add(event);
         folder.log(event);
         onLog.accept(event);
+    }
+
+    /** Evaluates after {@code step}, logs it and shows it; returns the event. */
+    private Map<String, Object> logEvaluation(TrainPlan p, int step, List<Map<String, Object>> history, RunFolder folder, Progress progress) {
+        Map<String, Object> e = evaluateAll(p, event(step, p.batches().epochAt(step)));
+        log(e, history, folder);
+        progress.line(format(e));
+        return e;
     }
 
     /** eval_loss and the data kind's metrics (paired or InfoNCE) on the validation set. */
