@@ -65,8 +65,8 @@ public final class ExportCommand {
         Path o = real(out);
         java.util.Map<String, Path> inputs = new java.util.LinkedHashMap<>();
         inputs.put("the adapter folder", real(adapters));
-        if (model != null && java.nio.file.Files.isDirectory(Path.of(model))) inputs.put("the base model folder", real(Path.of(model)));
-        else if (model == null && embtune.lora.Adapter.baseModel(adapters) != null) inputs.put("the base model folder", real(Path.of(embtune.lora.Adapter.baseModel(adapters))));
+        String base = model != null ? model : embtune.lora.Adapter.baseModel(adapters);
+        if (base != null && java.nio.file.Files.isDirectory(Path.of(base))) inputs.put("the base model folder", real(Path.of(base)));
         for (var e : inputs.entrySet())
             if (o.startsWith(e.getValue()) || e.getValue().startsWith(o))
                 throw new Cli.UsageError("--output_dir " + out + " " + (o.equals(e.getValue()) ? "is" : o.startsWith(e.getValue()) ? "lies inside" : "contains")

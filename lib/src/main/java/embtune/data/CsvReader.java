@@ -45,7 +45,7 @@ final class CsvReader {
             }
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
-            String why = cause instanceof java.nio.charset.CharacterCodingException ? "not valid UTF-8 text (save the file as UTF-8)"
+            String why = cause instanceof java.nio.charset.CharacterCodingException ? Utf8Lines.NOT_UTF8
                     : String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             throw new DataError(file, 0, null, "cannot parse as CSV: " + why);
         }

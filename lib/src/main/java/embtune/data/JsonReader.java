@@ -63,7 +63,7 @@ final class JsonReader {
             throw new DataError(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(), null,
                     "malformed JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
         } catch (java.nio.charset.CharacterCodingException e) {
-            throw new DataError(file, 0, null, "not valid UTF-8 text (save the file as UTF-8)");
+            throw new DataError(file, 0, null, Utf8Lines.NOT_UTF8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }

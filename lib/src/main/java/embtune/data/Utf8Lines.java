@@ -19,6 +19,9 @@ import java.nio.file.Path;
  * byte-order mark is skipped, as Python's utf-8-sig does; {@code \r\n} endings are accepted.
  */
 public final class Utf8Lines implements Closeable {
+    /** What every reader says of bytes that are not UTF-8. */
+    static final String NOT_UTF8 = "not valid UTF-8 text (save the file as UTF-8)";
+
     private final InputStream in;
     private final String file;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -57,7 +60,7 @@ public final class Utf8Lines implements Closeable {
         try {
             return utf8.decode(ByteBuffer.wrap(bytes, from, to - from)).toString();
         } catch (CharacterCodingException e) {
-            throw new DataError(file, line, null, "not valid UTF-8 text (save the file as UTF-8)");
+            throw new DataError(file, line, null, NOT_UTF8);
         }
     }
 
