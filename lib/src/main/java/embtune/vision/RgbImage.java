@@ -1,0 +1,82 @@
+package embtune.vision;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+
+/**
+ * An 8-bit RGB picture, row-major {@code [y][x][r,g,b]}, read from PNG or JPEG by the JDK. What
+ * the Qwen2-VL processor sees after PIL's {@code convert("RGB")}: samples are taken from the raster
+ * as stored (no colour-management pass, which would shift grey levels), and transparency is
+ * composited onto white with Pillow's integer formula, as transformers' {@code convert_to_rgb} does.
+ */
+public record RgbImage(int width, int height, byte[] rgb) {
+    public RgbImage {
+        if (rgb.length != width * height * 3) throw new IllegalArgumentException("rgb holds " + rgb.length + " bytes, not " + width + "x" + height + "x3");
+    }
+
+    public int at(int x, int y, int channel) {
+        return rgb[(y * width + x) * 3 + channel] & 0xff;
+    }
+
+    public static RgbImage read(Path file) {
+        if (!Files.isRegularFile(file)) throw new ImageError(file + ": no such image file");
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException | RuntimeException e) {
+            throw new ImageError(file + ": cannot decode the image: " + e.getMessage());
+        }
+        if (img == null) throw new ImageError(file + ": not a PNG, JPEG, GIF or BMP image the JDK can read");
+        return of(img);
+    }
+
+    public static RgbImage of(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight();
+        byte[] out = new byte[w * h * 3];
+        Raster r = img.getRaster();
+        int bands = r.getNumBands();
+        boolean direct = img.getColorModel() instanceof ComponentColorModel && r.getSampleModel().getSampleSize(0) == 8;
+        int[] px = new int[bands];
+        for (int y = 0, o = 0; y < h; y++)
+            for (int x = 0; x < w; x++, o += 3) {
+                int red, green, blue, alpha;
+                if (direct) { // gray, gray+alpha, RGB, RGBA as stored
+                    r.getPixel(x, y, px);
+                    boolean gray = bands <= 2;
+                    red = px[0];
+                    green = gray ? px[0] : px[1];
+                    blue = gray ? px[0] : px[2];
+                    alpha = bands == 2 ? px[1] : bands == 4 ? px[3] : 255;
+                } else { // palette and packed formats: the colour model's ARGB
+                    int argb = img.getRGB(x, y);
+                    alpha = argb >>> 24;
+                    red = (argb >> 16) & 0xff;
+                    green = (argb >> 8) & 0xff;
+                    blue = argb & 0xff;
+                }
+                out[o] = (byte) overWhite(red, alpha);
+                out[o + 1] = (byte) overWhite(green, alpha);
+                out[o + 2] = (byte) overWhite(blue, alpha);
+            }
+        return new RgbImage(w, h, out);
+    }
+
+    /** Pillow's alpha_composite of one channel over opaque white (7 fractional bits, division by 255 by shifts). */
+    static int overWhite(int c, int alpha) {
+        if (alpha == 255) return c;
+        if (alpha == 0) return 255;
+        long coef1 = alpha * 128L, coef2 = 255 * 128L - coef1;
+        long tmp = c * coef1 + 255 * coef2 + (0x80 << 7);
+        return (int) ((((tmp >> 8) + tmp) >> 8) >> 7);
+    }
+
+    @Override
+    public String toString() {
+        return "RgbImage " + width + "x" + height;
+    }
+}
