@@ -50,6 +50,7 @@ public final class Embedder implements AutoCloseable {
     private final String queryPrompt;
     private Precision precision = Precision.FP32;
     private java.util.function.Function<List<String>, TextTokenizer.Batch> tokenize; // set for random-weight models only
+    private embtune.vision.GmeInputs gme; // models with a vision tower: the GME prompt, images and positions
 
     private Embedder(ModelDir dir, NDManager manager, Encoder encoder, TextTokenizer tokenizer, Pooling pooling,
                      int batchSize, String queryPrompt) {
@@ -86,8 +87,11 @@ public final class Embedder implements AutoCloseable {
                     opts.paddingSide() != null ? opts.paddingSide() : md.paddingSide(),
                     md.config().family().isDecoder(), md.config().padTokenId() == null ? 0 : md.config().padTokenId());
             String prompt = opts.queryPrompt() != null ? opts.queryPrompt() : md.prompts().getOrDefault("query", "");
-            return new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),
+            Embedder e = new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),
                     opts.batchSize() != null ? opts.batchSize() : 32, prompt);
+            if (md.config().family().hasVision())
+                e.gme = new embtune.vision.GmeInputs(tok, embtune.vision.ImageProcessor.read(dir), md.config().vision(), null);
+            return e;
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -118,7 +122,23 @@ public final class Embedder implements AutoCloseable {
 
     /** Token ids and attention mask for a batch of texts (the tokenizer's, padded to the longest). */
     public TextTokenizer.Batch encode(List<String> texts) {
-        return tokenize != null ? tokenize.apply(texts) : tokenizer.encode(texts);
+        if (tokenize != null) return tokenize.apply(texts);
+        if (gme != null) return gme.encode(texts);
+        for (String t : texts)
+            if (embtune.vision.ImageText.hasImages(t))
+                throw new ModelError("an input holds an image (" + embtune.vision.ImageText.parse(t).images().get(0).getFileName() + "), but "
+                        + name() + " is a text model (" + encoder.config().family().modelType() + "); images need a GME (qwen2_vl) model");
+        return tokenizer.encode(texts);
+    }
+
+    /** Whether this model embeds images as well as text (a vision tower: GME / Qwen2-VL). */
+    public boolean hasVision() {
+        return gme != null;
+    }
+
+    /** The GME prompt and image processing, for models with a vision tower; else null. */
+    public embtune.vision.GmeInputs gmeInputs() {
+        return gme;
     }
 
     // task heads above the encoder (pooler, LM and classifier heads) and non-learned buffers: not embedding weights
@@ -220,8 +240,8 @@ public final class Embedder implements AutoCloseable {
     public float[][][] tokenEmbeddings(List<String> texts) {
         try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
             scope.suppressNotUsedWarning();
-            NDList in = tokenizer.encode(texts).toNDList(step);
-            NDArray h = encoder.forward(in.get(0), in.get(1));
+            NDList in = encode(texts).toNDList(step);
+            NDArray h = encoder.forward(in);
             long[] s = h.getShape().getShape();
             float[] flat = h.toFloatArray();
             float[][][] out = new float[(int) s[0]][(int) s[1]][(int) s[2]];
@@ -235,7 +255,7 @@ public final class Embedder implements AutoCloseable {
     /** Pooled embeddings [B, D] for an encoded batch, recorded for autograd when a collector is open. */
     public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
         NDList in = batch.toNDList(step);
-        return pool(encoder.forward(in.get(0), in.get(1)), in.get(1));
+        return pool(encoder.forward(in), in.get(1));
     }
 
     /** Token embeddings -> one float32 vector per text (float16 tokens are widened first, inside the graph). */

@@ -11,7 +11,8 @@ public enum Family {
     QWEN3("qwen3", Pooling.Mode.LAST_TOKEN, "Qwen3-Embedding 0.6B/4B/8B"),
     QWEN2("qwen2", Pooling.Mode.LAST_TOKEN, "gte-Qwen2"),
     BERT("bert", Pooling.Mode.MEAN, "MiniLM, bge, e5 and other BERT encoders"),
-    MODERNBERT("modernbert", Pooling.Mode.CLS, "gte-modernbert");
+    MODERNBERT("modernbert", Pooling.Mode.CLS, "gte-modernbert"),
+    QWEN2_VL("qwen2_vl", Pooling.Mode.LAST_TOKEN, "GME gme-Qwen2-VL-2B/7B-Instruct: text and images");
 
     private final String modelType;
     private final Pooling.Mode defaultPooling;
@@ -28,7 +29,12 @@ public enum Family {
 
     /** Decoder families pool the last token, which must be the appended {@code <|endoftext|>}. */
     public boolean isDecoder() {
-        return this == QWEN3 || this == QWEN2;
+        return this == QWEN3 || this == QWEN2 || this == QWEN2_VL;
+    }
+
+    /** Families with a vision tower, whose inputs may hold images. */
+    public boolean hasVision() {
+        return this == QWEN2_VL;
     }
 
     public static Family of(String modelType, String where) {
@@ -43,15 +49,16 @@ public enum Family {
     public void requireSwiftModelType(String swiftType, String where) {
         if (swiftType == null) return;
         String t = swiftType.toLowerCase(java.util.Locale.ROOT);
-        if (t.equals("qwen2_gme") || t.equals("qwen2_vl") || t.startsWith("qwen3_vl"))
-            throw new ModelError("--model_type " + swiftType + " is a multimodal (image) model; embtune trains text models so far");
+        if (t.startsWith("qwen3_vl") || t.startsWith("qwen2_5_vl"))
+            throw new ModelError("--model_type " + swiftType + " is not supported yet; the multimodal family embtune runs is qwen2_gme (GME, Qwen2-VL)");
         Family expected = switch (t) {
             case "qwen3_emb", "qwen3" -> QWEN3;
             case "qwen2_gte", "qwen2" -> QWEN2;
             case "modern_bert_gte", "modern_bert", "modernbert" -> MODERNBERT;
             case "bert" -> BERT;
+            case "qwen2_gme", "qwen2_vl" -> QWEN2_VL;
             default -> throw new ModelError("--model_type " + swiftType + " is not an embedding model type embtune knows; use qwen3_emb, "
-                    + "qwen2_gte, modern_bert_gte or bert, or leave it out (the type comes from config.json)");
+                    + "qwen2_gte, modern_bert_gte, qwen2_gme or bert, or leave it out (the type comes from config.json)");
         };
         if (expected != this)
             throw new ModelError("--model_type " + swiftType + " is a " + expected.modelType + " model, but " + where

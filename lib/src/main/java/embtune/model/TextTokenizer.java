@@ -20,13 +20,31 @@ import java.util.List;
 public final class TextTokenizer implements AutoCloseable {
     public enum Side { LEFT, RIGHT }
 
-    /** Token ids and attention mask, [B, T] each, padded. */
-    public record Batch(long[][] ids, long[][] mask) {
+    /** Token ids and attention mask, [B, T] each, padded; for a batch with images also their {@link VisionInputs}. */
+    public record Batch(long[][] ids, long[][] mask, VisionInputs vision) {
+        public Batch(long[][] ids, long[][] mask) {
+            this(ids, mask, null);
+        }
+
         public int size() { return ids.length; }
         public int length() { return ids.length == 0 ? 0 : ids[0].length; }
 
+        public Batch withVision(VisionInputs v) {
+            return new Batch(ids, mask, v);
+        }
+
+        /** [ids, mask], then for images [positions [3, B, T], patches [N, patch_dim], grids [images, 3]]. */
         public NDList toNDList(NDManager manager) {
-            return new NDList(manager.create(ids), manager.create(mask));
+            NDList out = new NDList(manager.create(ids), manager.create(mask));
+            if (vision != null) {
+                long[] flat = new long[3 * size() * length()];
+                int k = 0;
+                for (long[][] axis : vision.positions()) for (long[] row : axis) for (long p : row) flat[k++] = p;
+                out.add(manager.create(flat, new ai.djl.ndarray.types.Shape(3, size(), length())));
+                out.add(manager.create(vision.patches(), new ai.djl.ndarray.types.Shape(vision.patches().length / vision.patchDim(), vision.patchDim())));
+                out.add(manager.create(vision.grids()));
+            }
+            return out;
         }
 
         public long tokens() {
@@ -35,6 +53,9 @@ public final class TextTokenizer implements AutoCloseable {
             return n;
         }
     }
+
+    /** What a batch with images adds: M-RoPE positions [3][B][T], the images' patches (flat, patch_dim each) and grids (t, h, w). */
+    public record VisionInputs(long[][][] positions, float[] patches, int patchDim, long[][] grids) {}
 
     private final HuggingFaceTokenizer tokenizer;  // no truncation: to measure and for decoders
     private final HuggingFaceTokenizer truncating; // truncates with the post-processor's tokens kept
@@ -115,6 +136,11 @@ public final class TextTokenizer implements AutoCloseable {
         long[] ids = Arrays.copyOf(content, Math.min(content.length, maxLength - 1) + 1);
         ids[ids.length - 1] = eosId;
         return ids;
+    }
+
+    /** Ids of a text exactly as written, special tokens in it recognised, nothing added or cut (prompts built by hand). */
+    public long[] rawIds(String text) {
+        return tokenizer.encode(text, false, false).getIds();
     }
 
     /** Untruncated length in tokens (specials included), to report what truncation cut. */

@@ -34,29 +34,33 @@ public final class LayerCheckpointing {
     }
 
     /** The no-graph forward: pooled embeddings plus what {@link #backward} needs. */
-    public record Forward(NDArray embeddings, List<NDArray> layerInputs, Encoder.Masks masks, NDArray ids, NDArray mask) {
+    public record Forward(NDArray embeddings, List<NDArray> layerInputs, Encoder.Masks masks, NDList inputs) {
         /** Keeps what backward needs past the NDScope it was made in (it still closes with its manager). */
         public Forward outliveScope() {
             layerInputs.forEach(NDScope::unregister);
-            NDScope.unregister(ids, mask, masks.full());
-            if (masks.local() != null) NDScope.unregister(masks.local());
+            inputs.forEach(NDScope::unregister);
+            masks.arrays().forEach(NDScope::unregister);
             return this;
+        }
+
+        public NDArray mask() {
+            return inputs.get(1);
         }
     }
 
     public Forward forward(NDList inputs, long seed) {
         Encoder enc = model.encoder();
-        NDArray ids = inputs.get(0), mask = inputs.get(1);
-        Encoder.Masks masks = enc.masks(mask);
+        NDArray mask = inputs.get(1);
+        Encoder.Masks masks = enc.masks(inputs);
         List<NDArray> hs = new ArrayList<>();
-        NDArray h = enc.embed(ids);
+        NDArray h = enc.embed(inputs);
         for (int i = 0; i < enc.layerCount(); i++) {
             hs.add(h);
             embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.DROPOUT, i);
             h = enc.scoped(i, h, masks); // nothing of the layer but its output survives
         }
         hs.add(h);
-        return new Forward(model.pool(enc.finish(h), mask), hs, masks, ids, mask);
+        return new Forward(model.pool(enc.finish(h), mask), hs, masks, inputs);
     }
 
     /** Backpropagates dL/d(embeddings) through the head, each layer from the top, then the embeddings. */
@@ -74,7 +78,7 @@ public final class LayerCheckpointing {
         }
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             scope.suppressNotUsedWarning();
-            if (enc.embeddingsTrainable()) Torch.backward(enc.embed(f.ids()), grad); // frozen embeddings (LoRA): nothing to re-run
+            if (enc.embeddingsTrainable()) Torch.backward(enc.embed(f.inputs()), grad); // frozen embeddings (LoRA): nothing to re-run
         }
         grad.close();
     }

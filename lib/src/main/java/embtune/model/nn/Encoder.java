@@ -1,6 +1,7 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import embtune.model.ModelConfig;
 
@@ -14,8 +15,25 @@ public abstract class Encoder extends Module {
     protected final ModelConfig config;
     protected Attention.Biases biases;
 
-    /** Attention biases every layer reads: {@code full} for global layers, {@code local} for sliding ones (or null). */
-    public record Masks(NDArray full, NDArray local) {}
+    /**
+     * What every layer reads besides h: attention biases, {@code full} for global layers and
+     * {@code local} for sliding ones (or null), and per-batch rotary tables (cos, sin) where
+     * positions are not simply 0..T-1 (Qwen2-VL's M-RoPE), else null.
+     */
+    public record Masks(NDArray full, NDArray local, ai.djl.ndarray.NDList rotary) {
+        public Masks(NDArray full, NDArray local) {
+            this(full, local, null);
+        }
+
+        /** The arrays, to keep them past the scope they were made in. */
+        public java.util.List<NDArray> arrays() {
+            java.util.List<NDArray> out = new java.util.ArrayList<>();
+            out.add(full);
+            if (local != null) out.add(local);
+            if (rotary != null) out.addAll(rotary);
+            return out;
+        }
+    }
 
     protected Encoder(ModelConfig config) {
         this.config = config;
@@ -29,6 +47,19 @@ public abstract class Encoder extends Module {
 
     /** Token ids [B, T] -> the first layer's input [B, T, hidden]. */
     public abstract NDArray embed(NDArray inputIds);
+
+    /**
+     * The masks for a whole input list: {@code [ids, mask]} for text models; multimodal encoders
+     * read their extra inputs (positions, pixels) from the rest of the list.
+     */
+    public Masks masks(NDList inputs) {
+        return masks(inputs.get(1));
+    }
+
+    /** The first layer's input from a whole input list (token embeddings, and image features where there are images). */
+    public NDArray embed(NDList inputs) {
+        return embed(inputs.get(0));
+    }
 
     /** Where {@link #embed}'s parameters live: "embed_tokens." (Qwen) or "embeddings." (BERT, ModernBERT). */
     protected abstract String embeddingPrefix();
@@ -65,8 +96,12 @@ public abstract class Encoder extends Module {
     }
 
     public NDArray forward(NDArray inputIds, NDArray attentionMask) {
-        Masks masks = masks(attentionMask);
-        NDArray h = embed(inputIds);
+        return forward(new NDList(inputIds, attentionMask));
+    }
+
+    public NDArray forward(NDList inputs) {
+        Masks masks = masks(inputs);
+        NDArray h = embed(inputs);
         for (int i = 0; i < layerCount(); i++) h = scoped(i, h, masks);
         return finish(h);
     }
@@ -93,6 +128,7 @@ public abstract class Encoder extends Module {
     public static Encoder create(ModelConfig c) {
         return switch (c.family()) {
             case QWEN3, QWEN2 -> new QwenEncoder(c);
+            case QWEN2_VL -> new QwenVlEncoder(c);
             case BERT -> new BertEncoder(c);
             case MODERNBERT -> new ModernBertEncoder(c);
         };

@@ -63,8 +63,7 @@ public class QwenEncoder extends Encoder {
 
         @Override
         public NDArray forward(NDArray h, Masks masks) {
-            NDArray bias = masks.full();
-            h = h.add(attn.forward(inputNorm.forward(h), bias));
+            h = h.add(attn.forward(inputNorm.forward(h), masks));
             return h.add(mlp.forward(postNorm.forward(h)));
         }
     }
@@ -97,7 +96,8 @@ public class QwenEncoder extends Encoder {
             scale = Attention.scale(manager, headDim);
         }
 
-        NDArray forward(NDArray x, NDArray bias) {
+        /** Self-attention with the batch's causal/padding bias; rotary positions 0..T-1 unless the masks carry their own tables. */
+        NDArray forward(NDArray x, Masks masks) {
             long b = x.getShape().get(0), t = x.getShape().get(1);
             NDArray qh = q.forward(x).reshape(b, t, heads, headDim);
             NDArray kh = k.forward(x).reshape(b, t, kvHeads, headDim);
@@ -106,10 +106,18 @@ public class QwenEncoder extends Encoder {
                 qh = qNorm.forward(qh);
                 kh = kNorm.forward(kh);
             }
-            qh = rope.apply(qh.transpose(0, 2, 1, 3));
-            kh = rope.apply(kh.transpose(0, 2, 1, 3));
+            qh = qh.transpose(0, 2, 1, 3);
+            kh = kh.transpose(0, 2, 1, 3);
+            if (masks.rotary() == null) {
+                qh = rope.apply(qh);
+                kh = rope.apply(kh);
+            } else {
+                NDArray cos = Cast.to(masks.rotary().get(0), qh.getDataType()), sin = Cast.to(masks.rotary().get(1), qh.getDataType());
+                qh = Rope.rotate(qh, cos, sin);
+                kh = Rope.rotate(kh, cos, sin);
+            }
             int rep = heads / kvHeads;
-            return o.forward(Attention.attendMerged(qh, Attention.repeatKv(kh, rep), Attention.repeatKv(vh, rep), bias, scale));
+            return o.forward(Attention.attendMerged(qh, Attention.repeatKv(kh, rep), Attention.repeatKv(vh, rep), masks.full(), scale));
         }
     }
 }

@@ -37,17 +37,28 @@ public final class Rope {
             NDScope.unregister(cosHalf, sinHalf);
         }
         NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? sinHalf : sin).get(new NDIndex(":{}", t));
-        long mid = dim / 2;
+        return rotate(x, c, s);
+    }
+
+    /** {@code x cos + rotate_half(x) sin} with tables that broadcast against x (last axis: the rotated dims). */
+    public static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        long mid = x.getShape().get(x.getShape().dimension() - 1) / 2;
         NDArray x1 = x.get(new NDIndex("..., :{}", mid)), x2 = x.get(new NDIndex("..., {}:", mid));
         NDArray rotated = x2.neg().concat(x1, -1);
-        return x.mul(c).add(rotated.mul(s));
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    /** theta^(-2i/dim) for i < dim/2, in float32 as transformers computes it. */
+    public static float[] inverseFrequencies(int dim, double theta) {
+        float[] invFreq = new float[dim / 2];
+        for (int i = 0; i < dim / 2; i++) invFreq[i] = (float) (1.0 / Math.pow(theta, (float) (2 * i) / dim));
+        return invFreq;
     }
 
     private synchronized void ensure(int t) {
         if (t <= cached) return;
         int len = Math.max(t, 2 * cached);
-        float[] invFreq = new float[dim / 2];
-        for (int i = 0; i < dim / 2; i++) invFreq[i] = (float) (1.0 / Math.pow(theta, (float) (2 * i) / dim));
+        float[] invFreq = inverseFrequencies(dim, theta);
         float[] c = new float[len * dim], s = new float[len * dim];
         for (int p = 0; p < len; p++)
             for (int i = 0; i < dim; i++) {
