@@ -4,17 +4,30 @@ import java.util.regex.Pattern;
 
 /** The checks every reader applies to a text or a label, so every format fails the same way. */
 final class Fields {
-    private static final Pattern MEDIA_TAG = Pattern.compile("<(image|video|audio)>");
+    private static final Pattern MEDIA_TAG = Pattern.compile("<(video|audio)>");
 
     private Fields() {}
 
+    /** A text of a format without an images field (CSV, TSV, named columns): no {@code <image>} tags. */
     static String text(String file, long line, String field, String value) {
+        String v = textWithImageTags(file, line, field, value);
+        if (v.contains(embtune.vision.ImageText.TAG))
+            throw new DataError(file, line, field, "an <image> tag needs a JSONL row (query/response or messages) with an 'images' field");
+        return v;
+    }
+
+    /** A text of an ms-swift row, where {@code <image>} tags refer to the row's images. */
+    static String textWithImageTags(String file, long line, String field, String value) {
         if (value == null) throw new DataError(file, line, field, "missing");
         if (value.isBlank()) throw new DataError(file, line, field, "empty text");
         if (MEDIA_TAG.matcher(value).find())
-            throw new DataError(file, line, field, "multimodal tags (<image>, <video>, <audio>) are not supported yet");
+            throw new DataError(file, line, field, "<video> and <audio> tags are not supported (<image> is, with a GME model)");
+        if (IMAGE_MARKER.matcher(value).find()) // embtune's own image marker: never taken from data, so no text can name a file to read
+            throw new DataError(file, line, field, "a text may not contain '<image:...>'; use an <image> tag and the 'images' field");
         return value;
     }
+
+    private static final Pattern IMAGE_MARKER = Pattern.compile("<image:[^<>]+>");
 
     /** Labels are similarity scores or classes: finite and within [0,1] after scaling. */
     static float label(String file, long line, String field, double value) {

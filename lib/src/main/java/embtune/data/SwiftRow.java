@@ -1,5 +1,9 @@
 package embtune.data;
 
+import embtune.vision.ImageText;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +19,10 @@ import java.util.List;
  * </pre>
  *
  * A system message is joined to the user content as "{system} {content}", as ms-swift's
- * templates do.
+ * templates do. Multimodal rows carry {@code <image>} tags and an {@code images} field (a path or a
+ * list, relative to the data file or absolute): the tags take the images in order — query's
+ * first, then response's, then each rejected response's (messages: messages, positive_messages,
+ * negative_messages) — and become {@link ImageText} markers; videos and audio are refused.
  */
 final class SwiftRow {
     enum Format {
@@ -28,14 +35,15 @@ final class SwiftRow {
         }
     }
 
-    private static final List<String> MEDIA_FIELDS = List.of("images", "videos", "audios");
+    private static final List<String> UNSUPPORTED_MEDIA = List.of("videos", "audios");
 
     private SwiftRow() {}
 
     static Format formatOf(String file, long line, JsonNode row) {
         if (!row.isObject()) throw new DataError(file, line, null, "expected a JSON object, got " + row.getNodeType());
-        for (String m : MEDIA_FIELDS)
-            if (row.has(m)) throw new DataError(file, line, m, "multimodal data is not supported yet");
+        for (String m : UNSUPPORTED_MEDIA)
+            if (row.has(m) && !row.get(m).isNull() && !(row.get(m).isArray() && row.get(m).isEmpty()))
+                throw new DataError(file, line, m, m + " are not supported (images are, with a GME model)");
         if (row.has("messages")) return Format.MESSAGES;
         if (row.has("query")) return Format.QUERY_RESPONSE;
         List<String> names = new ArrayList<>();
@@ -46,11 +54,68 @@ final class SwiftRow {
     }
 
     static Record parse(String file, long line, JsonNode row, Format format) {
-        return switch (format) {
+        Record r = switch (format) {
             case MESSAGES -> parseMessages(file, line, row);
             case QUERY_RESPONSE -> parseQueryResponse(file, line, row);
             case COLUMNS -> parseColumns(file, line, row);
         };
+        return withImages(file, line, row, r, format);
+    }
+
+    /** Gives each {@code <image>} tag its file from the row's images, in ms-swift's order; tags without images are an error. */
+    private static Record withImages(String file, long line, JsonNode row, Record r, Format format) {
+        List<String> texts = new ArrayList<>();
+        texts.add(r.anchor());
+        texts.add(r.positive());
+        texts.addAll(r.negatives());
+        int tags = texts.stream().mapToInt(ImageText::tags).sum();
+        JsonNode field = row.get("images");
+        List<Path> images = images(file, line, field);
+        if (tags == 0 && images.isEmpty()) return r;
+        if (format == Format.COLUMNS) throw new DataError(file, line, "images", "images need the query/response or messages format");
+        if (tags != images.size())
+            throw new DataError(file, line, images.isEmpty() ? null : "images", tags + " <image> tag" + (tags == 1 ? "" : "s") + " in the texts but "
+                    + images.size() + " image" + (images.size() == 1 ? "" : "s") + " in 'images'; each tag takes the next image, in the order "
+                    + "query, response, rejected_response");
+        List<String> out = new ArrayList<>();
+        int used = 0;
+        for (String t : texts) {
+            int n = ImageText.tags(t);
+            out.add(ImageText.of(t, images.subList(used, used + n)));
+            used += n;
+        }
+        return new Record(out.get(0), out.get(1), out.subList(2, out.size()), r.label());
+    }
+
+    private static List<Path> images(String file, long line, JsonNode field) {
+        List<Path> out = new ArrayList<>();
+        if (field == null || field.isNull()) return out;
+        List<JsonNode> items = new ArrayList<>();
+        if (field.isArray()) field.forEach(items::add);
+        else items.add(field);
+        Path base = Path.of(file).toAbsolutePath().getParent();
+        for (int i = 0; i < items.size(); i++) {
+            String f = field.isArray() ? "images[" + i + "]" : "images";
+            JsonNode n = items.get(i);
+            String p = n.isTextual() ? n.asText() : n.isObject() && n.path("path").isTextual() ? n.get("path").asText() : null;
+            if (p == null || p.isBlank()) throw new DataError(file, line, f, "expected an image path, got " + n);
+            if (p.startsWith("http://") || p.startsWith("https://") || p.startsWith("data:"))
+                throw new DataError(file, line, f, "'" + abbreviate(p) + "' is not a file; embtune reads images from disk only (download them first)");
+            if (p.contains("<") || p.contains(">")) throw new DataError(file, line, f, "an image path may not contain < or >");
+            Path path;
+            try {
+                path = base.resolve(p).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new DataError(file, line, f, "not a valid path: " + e.getMessage());
+            }
+            if (!Files.isRegularFile(path)) throw new DataError(file, line, f, "no such image file: " + path);
+            out.add(path);
+        }
+        return out;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 57) + "..." : s;
     }
 
     /** A flat row whose column names say which text is the anchor, the positive and the label (Columns' guesses). */
@@ -61,7 +126,7 @@ final class SwiftRow {
         List<String> negatives = new ArrayList<>();
         for (String n : c.negatives()) {
             JsonNode v = row.get(n);
-            if (v != null && !v.isNull() && !v.asText().isEmpty()) negatives.add(Fields.text(file, line, n, v.asText()));
+            if (v != null && !v.isNull() && !v.asText().isEmpty()) negatives.add(Fields.textWithImageTags(file, line, n, v.asText()));
         }
         Float label = null;
         if (c.label() != null) {
@@ -78,12 +143,12 @@ final class SwiftRow {
         List<String> negatives = new ArrayList<>();
         JsonNode rej = row.get("rejected_response");
         if (rej != null && !rej.isNull()) {
-            if (rej.isTextual()) negatives.add(Fields.text(file, line, "rejected_response", rej.asText()));
+            if (rej.isTextual()) negatives.add(Fields.textWithImageTags(file, line, "rejected_response", rej.asText()));
             else if (rej.isArray()) {
                 for (int i = 0; i < rej.size(); i++) {
                     String f = "rejected_response[" + i + "]";
                     if (!rej.get(i).isTextual()) throw new DataError(file, line, f, "expected a string, got " + rej.get(i).getNodeType());
-                    negatives.add(Fields.text(file, line, f, rej.get(i).asText()));
+                    negatives.add(Fields.textWithImageTags(file, line, f, rej.get(i).asText()));
                 }
             } else throw new DataError(file, line, "rejected_response", "expected a list of strings, got " + rej.getNodeType());
         }
@@ -153,7 +218,7 @@ final class SwiftRow {
         if (!v.isTextual()) throw new DataError(file, line, field, "expected a string, got " + v.getNodeType());
         // a role is not a text, and an assistant turn is empty in embedding data
         if (name.equals("role") || name.equals("content") && isAssistant(row)) return v.asText();
-        return Fields.text(file, line, field, v.asText());
+        return Fields.textWithImageTags(file, line, field, v.asText());
     }
 
     private static boolean isAssistant(JsonNode msg) {

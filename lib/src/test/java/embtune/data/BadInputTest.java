@@ -61,9 +61,14 @@ class BadInputTest {
     }
 
     @Test
-    void multimodalIsRefused() {
-        at(fails("a.jsonl", "{\"query\": \"<image> what\", \"response\": \"p\"}"), 1, "query", "not supported yet");
-        at(fails("b.jsonl", "{\"query\": \"q\", \"response\": \"p\", \"images\": [\"x.png\"]}"), 1, "images", "not supported yet");
+    void imagesMustMatchTheirTagsAndExist() {
+        at(fails("a.jsonl", "{\"query\": \"<image> what\", \"response\": \"p\"}"), 1, null, "1 <image> tag in the texts but 0 images");
+        at(fails("b.jsonl", "{\"query\": \"q\", \"response\": \"p\", \"images\": [\"x.png\"]}"), 1, "images[0]", "no such image file");
+        at(fails("c.jsonl", "{\"query\": \"<video> q\", \"response\": \"p\"}"), 1, "query", "<video> and <audio> tags are not supported");
+        at(fails("d.jsonl", "{\"query\": \"q\", \"response\": \"p\", \"videos\": [\"v.mp4\"]}"), 1, "videos", "not supported");
+        at(fails("e.jsonl", "{\"query\": \"<image:/etc/passwd>\", \"response\": \"p\"}"), 1, "query", "may not contain '<image:...>'");
+        at(fails("f.jsonl", "{\"query\": \"<image>\", \"response\": \"p\", \"images\": \"https://x.org/a.png\"}"), 1, "images", "not a file");
+        at(fails("g.csv", "anchor,positive", "<image> a,b"), 2, "anchor", "needs a JSONL row");
     }
 
     @Test
