@@ -26,7 +26,7 @@ public final class TrainConfig implements Cloneable {
     // what to train
     @Help("embedding (the only task embtune trains; rerankers and chat models are not embedding models)")
     String taskType = "embedding";
-    @Help("ms-swift's model type (qwen3_emb, qwen2_gte, modern_bert_gte, bert): checked against the model's config.json")
+    @Help("ms-swift's model type (qwen3_emb, qwen2_gte, modern_bert_gte, qwen2_gme, bert): checked against the model's config.json")
     String modelType = null;
     @Help("LoRA rank")
     int loraRank = 8;
@@ -38,6 +38,10 @@ public final class TrainConfig implements Cloneable {
     String targetModules = "all-linear";
     @Help("rsLoRA scaling alpha / sqrt(rank)")
     boolean useRslora = false;
+    @Help("GME: keep the vision tower (patch embedding and blocks) frozen; false trains it too (full training only)")
+    boolean freezeVit = true;
+    @Help("GME: keep the vision tower's merger (the aligner into the text width) frozen; false trains it (full training only)")
+    boolean freezeAligner = true;
     @Help("model folder (Hugging Face / sentence-transformers layout); default: the bundled all-MiniLM-L6-v2")
     String model = null;
     @Help("where hub ids (--model org/name, --dataset org/name) come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")

@@ -70,14 +70,21 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
         Map<String, Parameter> trainable;
         Checkpoint.Content content;
         String modelPath = (config.model != null ? Path.of(config.model) : model.dir().path()).toAbsolutePath().normalize().toString();
+        if (model.hasVision() && config.lora() && (!config.freezeVit || !config.freezeAligner))
+            throw new ConfigError("--freeze_vit false / --freeze_aligner false train the vision tower, which LoRA does not adapt here; "
+                    + "use --train_type full for that (LoRA adapts GME's language model)");
         if (config.lora()) {
-            LoraConfig lc = config.loraConfig();
+            LoraConfig lc = model.hasVision() ? config.loraConfig().targets(languageModelTargets(config.loraConfig().targetModules())) : config.loraConfig();
             if (Lora.parameters(model.encoder()).isEmpty()) Lora.apply(model, lc, config.seed); // resumed runs arrive adapted
             trainable = Lora.parameters(model.encoder());
             content = dir -> Adapter.writeInto(model, lc, modelPath, dir);
             out.println(lc + "\n  " + Lora.trainableSummary(model.encoder()));
         } else {
-            trainable = model.encoder().namedParameters();
+            trainable = fullTrainable(model, config.freezeVit, config.freezeAligner);
+            if (model.hasVision()) {
+                out.println("vision tower " + (config.freezeVit ? "frozen" : "trained") + ", merger " + (config.freezeAligner ? "frozen" : "trained")
+                        + String.format(": %,d of %,d parameters train", count(trainable), count(model.encoder().namedParameters())));
+            }
             content = Checkpoint.fullModel(model);
         }
 
@@ -124,5 +131,33 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
 
     boolean isResumed() {
         return resume.checkpoint() != null;
+    }
+
+    /**
+     * What full training updates: every parameter, but for GME the vision tower unless
+     * {@code freezeVit} is false and its merger unless {@code freezeAligner} is false (ms-swift's
+     * defaults freeze both).
+     */
+    public static Map<String, Parameter> fullTrainable(Embedder model, boolean freezeVit, boolean freezeAligner) {
+        Map<String, Parameter> out = new java.util.LinkedHashMap<>(model.encoder().namedParameters());
+        if (model.hasVision())
+            out.keySet().removeIf(n -> freezeVit && (n.startsWith("visual.blocks.") || n.startsWith("visual.patch_embed."))
+                    || freezeAligner && n.startsWith("visual.merger."));
+        return out;
+    }
+
+    /** all-linear on GME means the language model's linear layers (the vision tower's have other names: qkv, proj, fc1, fc2, mlp.0, mlp.2). */
+    static List<String> languageModelTargets(List<String> targets) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String t : targets)
+            if (t.equals("all-linear")) out.addAll(List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"));
+            else out.add(t);
+        return out;
+    }
+
+    private static long count(Map<String, Parameter> params) {
+        long n = 0;
+        for (Parameter p : params.values()) n += p.getArray().getShape().size();
+        return n;
     }
 }

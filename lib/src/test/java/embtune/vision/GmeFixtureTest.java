@@ -12,11 +12,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** tiny-gme: the GME recipe's ids and embeddings of text, image and image+text items, as transformers computes them. */
-class GmeFixtureTest {
+public class GmeFixtureTest {
     static final double TOL = 1e-5;
 
     /** expected.json's items as embtune strings: the image (if any) before the text, as GME's recipe puts it. */
-    static List<String> items(JsonNode items) {
+    public static List<String> items(JsonNode items) {
         Path dir = Fixtures.dir("tiny-gme");
         List<String> out = new ArrayList<>();
         for (JsonNode it : items) {
