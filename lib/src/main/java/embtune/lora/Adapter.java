@@ -72,6 +72,26 @@ public final class Adapter {
         }
     }
 
+    // Qwen2VLForConditionalGeneration's module paths under peft: model.language_model.* and model.visual.*
+    private static final String VL_TEXT = PREFIX + "model.language_model.", VL_VISUAL = PREFIX + "model.";
+
+    /** The key peft gives an adapter tensor: its module path in the model class transformers loads. */
+    static String key(Embedder model, String name) {
+        if (!model.hasVision()) return PREFIX + name;
+        return name.startsWith("visual.") ? VL_VISUAL + name : VL_TEXT + name;
+    }
+
+    /** An adapter tensor's name in embtune's modules, from peft's key (any of the layouts above, or older ones). */
+    static String moduleName(String key) {
+        String name = key;
+        for (String p : java.util.List.of(VL_TEXT, VL_VISUAL, PREFIX + "model.", PREFIX))
+            if (name.startsWith(p) && (p != VL_VISUAL || name.startsWith(VL_VISUAL + "visual."))) {
+                name = name.substring(p.length());
+                break;
+            }
+        return name.replace(".default.", "."); // some peft versions keep the adapter name
+    }
+
     /** Attaches the adapter in {@code dir} to {@code model} with its saved weights. */
     public static LoraConfig load(Embedder model, Path dir) {
         LoraConfig config = readConfig(dir);
@@ -80,8 +100,7 @@ public final class Adapter {
         Map<String, Parameter> params = Lora.parameters(model.encoder());
         Map<String, ai.djl.ndarray.types.Shape> shapes = model.encoder().parameterShapes();
         for (String key : st.tensors().keySet()) {
-            String name = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
-            name = name.replace(".default.", "."); // some peft versions keep the adapter name
+            String name = moduleName(key);
             Parameter p = params.get(name);
             if (p == null) throw new ModelError(dir.resolve(WEIGHTS) + ": tensor '" + key + "' matches no adapted layer of this model");
             if (!shapes.get(name).equals(new ai.djl.ndarray.types.Shape(st.tensors().get(key).shape())))
@@ -105,7 +124,7 @@ public final class Adapter {
      */
     public static void writeInto(Embedder model, LoraConfig config, String baseModel, Path dir) throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        Lora.parameters(model.encoder()).forEach((n, p) -> tensors.put(PREFIX + n, p.getArray()));
+        Lora.parameters(model.encoder()).forEach((n, p) -> tensors.put(key(model, n), p.getArray()));
         SafetensorsWriter.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
         List<String> modules = new ArrayList<>();
         for (String n : Lora.parameters(model.encoder()).keySet()) {

@@ -20,7 +20,8 @@ import java.util.Map;
  */
 public final class ModelSaver {
     static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-            "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json", "generation_config.json");
+            "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json", "generation_config.json",
+            "preprocessor_config.json", "chat_template.json", "chat_template.jinja");
     static final List<String> ST_FILES = List.of("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -38,7 +39,9 @@ public final class ModelSaver {
                         + "(export --merge_lora true) or save the adapter, not the full model");
         writeConfig(model, tmp);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        model.encoder().namedParameters().forEach((n, p) -> tensors.put(n, p.getArray()));
+        // Qwen2-VL checkpoints name the text model "model.*" beside "visual.*" (Qwen2VLForConditionalGeneration's layout)
+        boolean vl = model.hasVision();
+        model.encoder().namedParameters().forEach((n, p) -> tensors.put(vl && !n.startsWith("visual.") ? "model." + n : n, p.getArray()));
         SafetensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         writeTokenizerAndModules(model, tmp);
     }
@@ -53,7 +56,7 @@ public final class ModelSaver {
         Path src = model.dir().path();
         for (String f : TOKENIZER_FILES) copyIfExists(src.resolve(f), tmp.resolve(f));
         if (model.dir().sentenceTransformers()) copySentenceTransformers(src, tmp);
-        else writeSentenceTransformers(model, tmp);
+        else if (!model.hasVision()) writeSentenceTransformers(model, tmp); // GME folders are read with transformers and its recipe
     }
 
     private static void writeConfig(Embedder model, Path tmp) throws IOException {
