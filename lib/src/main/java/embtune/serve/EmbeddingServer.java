@@ -181,11 +181,12 @@ public final class EmbeddingServer implements AutoCloseable {
         if (r.texts() != null) {
             for (int i = 0; i < r.texts().size(); i++) {
                 String text = r.texts().get(i);
-                int n = r.truncate() ? 0 : model.tokenizer().length(text);
+                var gme = model.gmeInputs(); // GME: the text inside its prompt (taken verbatim: no images over this API)
+                int n = r.truncate() ? 0 : gme != null ? gme.textLength(text) : model.tokenizer().length(text);
                 if (n > max)
                     throw new ApiError(400, "input[" + i + "] has " + n + " tokens; the model takes " + max + " (send \"truncate\": true to cut it)",
                             "invalid_request_error", "input", "context_length_exceeded");
-                rows.add(model.tokenizer().ids(text));
+                rows.add(gme != null ? gme.textIds(text) : model.tokenizer().ids(text));
             }
         } else {
             long vocab = model.encoder().config().vocabSize();

@@ -63,21 +63,37 @@ public final class GmeInputs {
             images.add(patches);
             content.append("<|vision_start|>").append("<|image_pad|>".repeat(patches.tokens(vision.mergeSize()))).append("<|vision_end|>");
         }
-        String prompt = "<|im_start|>system\n" + instruction + "<|im_end|>\n<|im_start|>user\n" + content
-                + "<|im_end|>\n<|im_start|>assistant\n<|endoftext|>";
-        long[] ids = tokenizer.rawIds(prompt);
+        return new Item(promptIds(content.toString(), it.images()), images);
+    }
+
+    private String prompt(String content) {
+        return "<|im_start|>system\n" + instruction + "<|im_end|>\n<|im_start|>user\n" + content + "<|im_end|>\n<|im_start|>assistant\n<|endoftext|>";
+    }
+
+    /** The prompt's ids for a text taken verbatim (no images; what the embeddings API serves), cut to max_length. */
+    public long[] textIds(String text) {
+        return promptIds(text, List.of());
+    }
+
+    /** The prompt's untruncated length in tokens for a text taken verbatim. */
+    public int textLength(String text) {
+        return tokenizer.rawIds(prompt(text)).length;
+    }
+
+    private long[] promptIds(String content, List<Path> images) {
+        long[] ids = tokenizer.rawIds(prompt(content));
         int max = tokenizer.maxLength();
         if (ids.length > max) {
             // cut the text, never an image's tokens, and keep the final <|endoftext|> (the pooled token)
             int lastImage = -1;
             for (int i = 0; i < ids.length; i++) if (ids[i] == vision.imageTokenId()) lastImage = i;
             if (lastImage >= max - 2)
-                throw new ModelError("an input needs " + (lastImage + 3) + " tokens for its images (" + it.images() + "), more than max_length "
+                throw new ModelError("an input needs " + (lastImage + 3) + " tokens for its images (" + images + "), more than max_length "
                         + max + "; raise --max_length or lower max_pixels in preprocessor_config.json");
             ids = Arrays.copyOf(ids, max);
             ids[max - 1] = endOfText;
         }
-        return new Item(ids, images);
+        return ids;
     }
 
     public TextTokenizer.Batch encode(List<String> texts) {

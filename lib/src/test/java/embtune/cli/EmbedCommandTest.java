@@ -52,4 +52,28 @@ class EmbedCommandTest {
         var e = assertThrows(embtune.data.DataError.class, () -> run("", "--model", Fixtures.dir("tiny-bert").toString(), "--file", f.toString()));
         assertTrue(e.getMessage().startsWith(f + ":2: not valid UTF-8"), e.getMessage());
     }
+
+    @Test
+    void gmeItemsFromAFileAndOneImageMatchTransformers(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var e = Fixtures.json("tiny-gme/expected.json");
+        float[][] want = Fixtures.matrix(e.get("embeddings")); // items: text, plain.png, wide.png + text, small.png, square.png + text
+        var gme = Fixtures.dir("tiny-gme");
+        java.nio.file.Files.copy(gme.resolve("wide.png"), dir.resolve("wide.png"));
+        var items = dir.resolve("items.jsonl");
+        java.nio.file.Files.writeString(items, "A man is playing a guitar.\n\n{\"image\": \"wide.png\", \"text\": \"a wide picture\"}\n"
+                + "{\"image\": \"" + gme.toAbsolutePath().resolve("small.png") + "\"}\n");
+        String[] lines = run("", "--model", gme.toString(), "--file", items.toString()).split("\n");
+        assertEquals(3, lines.length);
+        ObjectMapper json = new ObjectMapper();
+        assertTrue(Fixtures.maxDiff(json.readValue(lines[0], float[].class), want[0]) < 1e-5);
+        assertTrue(Fixtures.maxDiff(json.readValue(lines[1], float[].class), want[2]) < 1e-5);
+        assertTrue(Fixtures.maxDiff(json.readValue(lines[2], float[].class), want[3]) < 1e-5);
+        String one = run("", "--model", gme.toString(), "--image", gme.resolve("square.png").toString(), "A", "woman", "slices", "an", "onion.");
+        assertTrue(Fixtures.maxDiff(json.readValue(one.strip(), float[].class), want[4]) < 1e-5);
+        // a bad item names its line; a text cannot smuggle in an image path
+        java.nio.file.Files.writeString(items, "fine\n{\"image\": \"missing.png\"}\n");
+        var bad = assertThrows(embtune.data.DataError.class, () -> run("", "--model", gme.toString(), "--file", items.toString()));
+        assertTrue(bad.getMessage().contains(":2:") && bad.getMessage().contains("no such image file"), bad.getMessage());
+        assertThrows(embtune.data.DataError.class, () -> run("<image:" + gme.toAbsolutePath().resolve("plain.png") + ">\n", "--model", gme.toString()));
+    }
 }
