@@ -15,16 +15,19 @@ final class DatasetSummary {
         int n = d.size();
         double[] anchor = new double[n], positive = new double[n], perRow = new double[n];
         double[] labels = new double[n];
-        int labelled = 0, negTotal = 0;
+        double[] images = new double[n];
+        int labelled = 0, negTotal = 0, withImages = 0;
         for (int i = 0; i < n; i++) negTotal += d.negativeCountAt(i);
         double[] negatives = new double[negTotal];
         int k = 0;
         for (int i = 0; i < n; i++) {
             Record r = d.get(i);
-            anchor[i] = r.anchor().length();
-            positive[i] = r.positive().length();
+            anchor[i] = chars(r.anchor());
+            positive[i] = chars(r.positive());
             perRow[i] = r.negatives().size();
-            for (String neg : r.negatives()) negatives[k++] = neg.length();
+            for (String neg : r.negatives()) negatives[k++] = chars(neg);
+            images[i] = images(r.anchor()) + images(r.positive()) + r.negatives().stream().mapToInt(DatasetSummary::images).sum();
+            if (images[i] > 0) withImages++;
             if (r.label() != null) labels[labelled++] = r.label();
         }
         DatasetStats s = d.stats();
@@ -40,9 +43,21 @@ final class DatasetSummary {
             add(t, "negatives/row", perRow);
         }
         if (labelled > 0) add(t, "label", Arrays.copyOf(labels, labelled));
+        if (withImages > 0) add(t, "images/row", images);
         // two decimals are enough to read lengths and labels; the values keep full precision
         for (var c : t.columns()) if (c instanceof DoubleColumn dc) dc.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
         return t;
+    }
+
+    /** Characters of text, images left out (they are counted per row). */
+    private static int chars(String s) {
+        return embtune.vision.ImageText.hasImages(s)
+                ? embtune.vision.ImageText.parse(s).parts().stream().filter(p -> p.text() != null).mapToInt(p -> p.text().length()).sum()
+                : s.length();
+    }
+
+    private static int images(String s) {
+        return embtune.vision.ImageText.hasImages(s) ? embtune.vision.ImageText.parse(s).images().size() : 0;
     }
 
     private static void add(Table t, String field, double[] values) {
