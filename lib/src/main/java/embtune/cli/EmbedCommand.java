@@ -63,8 +63,7 @@ public final class EmbedCommand {
             switch (a.get("format").toLowerCase(Locale.ROOT)) {
                 case "jsonl" -> { for (float[] row : v) out.println(join(row, ",", "[", "]")); }
                 case "csv" -> { for (float[] row : v) out.println(join(row, ",", "", "")); }
-                case "table" -> out.print(embtune.eval.Tables.text(embtune.eval.Tables.similarity(
-                        texts.stream().map(embtune.vision.ImageText::display).toList(), v)));
+                case "table" -> out.print(embtune.eval.Tables.text(embtune.eval.Tables.similarity(texts, v)));
                 default -> throw new Cli.UsageError("--format must be jsonl, csv or table");
             }
         }

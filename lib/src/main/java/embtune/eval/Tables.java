@@ -15,7 +15,7 @@ public final class Tables {
 
     /** Pairwise cosine similarities of the texts' vectors, one column per text. */
     public static Table similarity(List<String> texts, float[][] vectors) {
-        Table t = Table.create("cosine similarity", StringColumn.create("text", texts.stream().map(Tables::shorten).toList()));
+        Table t = Table.create("cosine similarity", StringColumn.create("text", texts.stream().map(embtune.vision.ImageText::display).map(Tables::shorten).toList()));
         for (int j = 0; j < vectors.length; j++) {
             DoubleColumn c = DoubleColumn.create("[" + j + "]");
             for (float[] row : vectors) c.append(Embedder.cosine(row, vectors[j]));
