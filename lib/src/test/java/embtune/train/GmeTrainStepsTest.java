@@ -21,12 +21,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * tiny-gme's InfoNCE steps (text/image pairs, in-batch negatives, AdamW, clipping) against
  * transformers + torch: the language model alone (ms-swift's freeze_vit and freeze_aligner), and
- * everything, which backpropagates through the merger, the vision blocks and the patch embedding.
+ * everything, which backpropagates through the merger, the vision blocks and the patch embedding;
+ * each also with GradCache chunks and gradient checkpointing, which must give the same steps.
  */
 class GmeTrainStepsTest {
     @ParameterizedTest
-    @CsvSource({"language_model, true", "all, false"})
-    void matchesTorch(String run, boolean freeze) {
+    @CsvSource({"language_model, true, false", "all, false, false", "all, false, true", "language_model, true, true"})
+    void matchesTorch(String run, boolean freeze, boolean chunked) {
         JsonNode e = Fixtures.json("tiny-gme/expected.json");
         JsonNode spec = e.get("train"), opt = spec.get("optimizer");
         List<Record> pairs = new ArrayList<>();
@@ -44,7 +45,10 @@ class GmeTrainStepsTest {
             var loss = new InfoNceLoss(InfoNceOptions.defaults());
             AdamW adam = new AdamW(params, model.manager(), opt.get("betas").get(0).asDouble(), opt.get("betas").get(1).asDouble(),
                     opt.get("eps").asDouble(), opt.get("weight_decay").asDouble());
-            try (TrainStep step = new TrainStep(model, loss, params, adam, opt.get("max_grad_norm").asDouble());
+            // chunked: GradCache chunks of 2 rows, each run layer by layer (gradient checkpointing): the same gradients
+            var settings = TrainStep.Settings.of(opt.get("max_grad_norm").asDouble());
+            if (chunked) settings = settings.miniBatchSize(2).gradientCheckpointing(true);
+            try (TrainStep step = new TrainStep(model, loss, params, adam, settings);
                  NDManager out = NDManager.newBaseManager()) {
                 StepBatch batch = StepBatch.of(pairs, false);
                 for (JsonNode w : want.get("steps")) {
