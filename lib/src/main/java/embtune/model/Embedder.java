@@ -83,8 +83,10 @@ public final class Embedder implements AutoCloseable {
             if (opts.maxLength() != null && opts.maxLength() > maxLength)
                 System.err.println("note: max_length " + opts.maxLength() + " is more than " + dir.getFileName() + " takes ("
                         + md.config().maxPositions() + " positions); texts are cut at " + maxLength + " tokens");
-            TextTokenizer tok = TextTokenizer.load(dir, maxLength,
-                    opts.paddingSide() != null ? opts.paddingSide() : md.paddingSide(),
+            // GME's recipe pads on the right whatever tokenizer_config.json says (its script sets padding_side = 'right')
+            TextTokenizer.Side side = opts.paddingSide() != null ? opts.paddingSide()
+                    : md.config().family().hasVision() ? TextTokenizer.Side.RIGHT : md.paddingSide();
+            TextTokenizer tok = TextTokenizer.load(dir, maxLength, side,
                     md.config().family().isDecoder(), md.config().padTokenId() == null ? 0 : md.config().padTokenId());
             String prompt = opts.queryPrompt() != null ? opts.queryPrompt() : md.prompts().getOrDefault("query", "");
             Embedder e = new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),

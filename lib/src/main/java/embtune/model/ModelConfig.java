@@ -180,7 +180,7 @@ public record ModelConfig(
         if (hidden != c.path("hidden_size").asInt())
             throw new ModelError(where + ": vision_config hidden_size " + hidden + " differs from the text model's " + c.path("hidden_size").asInt());
         VisionConfig vc = new VisionConfig(v.path("depth").asInt(32), embed, heads, v.path("mlp_ratio").asInt(4), v.path("patch_size").asInt(14),
-                v.path("temporal_patch_size").asInt(2), v.path("spatial_merge_size").asInt(2), v.path("in_channels").asInt(3), act,
+                v.path("temporal_patch_size").asInt(2), v.path("spatial_merge_size").asInt(2), v.path("in_channels").asInt(v.path("in_chans").asInt(3)), act,
                 v.path("rope_parameters").path("rope_theta").asDouble(10000), c.get("image_token_id").asInt(), List.copyOf(mrope));
         for (int n : new int[] {vc.depth(), vc.embedDim(), vc.heads(), vc.mlpRatio(), vc.patchSize(), vc.temporalPatchSize(), vc.mergeSize(), vc.inChannels()})
             if (n < 1) throw new ModelError(where + ": vision_config sizes must be at least 1: " + vc);

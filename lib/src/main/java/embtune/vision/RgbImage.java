@@ -25,15 +25,28 @@ public record RgbImage(int width, int height, byte[] rgb) {
 
     public static RgbImage read(Path file) {
         if (!Files.isRegularFile(file)) throw new ImageError(file + ": no such image file");
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
+        try (var in = ImageIO.createImageInputStream(file.toFile())) {
+            var readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) throw new ImageError(file + ": not a PNG, JPEG, GIF or BMP image the JDK can read");
+            var reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0), h = reader.getHeight(0);
+                // the size in the header, checked before decoding: a tiny file may claim gigapixels (Pillow refuses past 2 x 89M too)
+                if (w * h > MAX_PIXELS)
+                    throw new ImageError(file + ": " + w + "x" + h + " pixels is more than " + MAX_PIXELS + "; shrink it first");
+                return of(reader.read(0));
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
-            throw new ImageError(file + ": cannot decode the image: " + e.getMessage());
+            if (e instanceof ImageError ie) throw ie;
+            throw new ImageError(file + ": cannot decode the image: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         }
-        if (img == null) throw new ImageError(file + ": not a PNG, JPEG, GIF or BMP image the JDK can read");
-        return of(img);
     }
+
+    /** Pillow's decompression-bomb limit (2 x MAX_IMAGE_PIXELS). */
+    static final long MAX_PIXELS = 2L * 89_478_485;
 
     public static RgbImage of(BufferedImage img) {
         int w = img.getWidth(), h = img.getHeight();

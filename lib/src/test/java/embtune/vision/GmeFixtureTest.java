@@ -45,4 +45,33 @@ public class GmeFixtureTest {
             }
         }
     }
+
+    /** The hub's GME folders predate text_config: text fields at the top, rope_scaling {"type": "mrope"}, in_chans. */
+    @Test
+    void readsTheOlderConfigLayoutOfTheHubsGmeFolders(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Path copy = dir.resolve("gme-old");
+        java.nio.file.Files.createDirectories(copy);
+        try (var files = java.nio.file.Files.list(Fixtures.dir("tiny-gme"))) {
+            for (Path f : (Iterable<Path>) files::iterator) java.nio.file.Files.copy(f, copy.resolve(f.getFileName()));
+        }
+        var c = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(Fixtures.dir("tiny-gme").resolve("config.json").toFile());
+        var text = (com.fasterxml.jackson.databind.node.ObjectNode) c.remove("text_config");
+        var rope = (com.fasterxml.jackson.databind.node.ObjectNode) text.remove("rope_parameters");
+        text.remove("model_type");
+        c.setAll(text);
+        c.put("rope_theta", rope.get("rope_theta").asDouble());
+        c.putObject("rope_scaling").put("type", "mrope").set("mrope_section", rope.get("mrope_section"));
+        var vision = (com.fasterxml.jackson.databind.node.ObjectNode) c.get("vision_config");
+        vision.set("in_chans", vision.remove("in_channels"));
+        vision.remove("hidden_act");
+        vision.remove("rope_parameters");
+        json.writeValue(copy.resolve("config.json").toFile(), c);
+        JsonNode e = Fixtures.json("tiny-gme/expected.json");
+        List<String> items = items(e.get("items"));
+        try (Embedder m = Embedder.load(copy)) {
+            double d = Fixtures.maxDiff(m.embed(items), Fixtures.matrix(e.get("embeddings")));
+            assertTrue(d < TOL, "embeddings differ by " + d);
+        }
+    }
 }

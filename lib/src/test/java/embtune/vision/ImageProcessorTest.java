@@ -57,4 +57,24 @@ class ImageProcessorTest {
         assertEquals(0x12, rgb.at(1, 0, 0));
         assertEquals(0x56, rgb.at(1, 0, 2));
     }
+
+    @org.junit.jupiter.api.Test
+    void badImagesAreOneLineErrors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var notImage = java.nio.file.Files.writeString(dir.resolve("x.png"), "not a picture");
+        assertTrue(assertThrows(ImageError.class, () -> RgbImage.read(notImage)).getMessage().contains("not a PNG, JPEG"));
+        // a PNG cut in half: the header is fine, the pixels are not
+        byte[] png = java.nio.file.Files.readAllBytes(Fixtures.dir("tiny-gme").resolve("wide.png"));
+        var cut = java.nio.file.Files.write(dir.resolve("cut.png"), java.util.Arrays.copyOf(png, png.length / 2));
+        var e = assertThrows(ImageError.class, () -> RgbImage.read(cut));
+        assertTrue(e.getMessage().startsWith(cut.toString()) && !e.getMessage().contains("\n"), e.getMessage());
+        // a header claiming 100000 x 100000 pixels is refused before anything is decoded
+        var bomb = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", bomb);
+        byte[] b = bomb.toByteArray(); // IHDR width/height at bytes 16..23 (the CRC is then wrong, which the size check precedes)
+        java.nio.ByteBuffer.wrap(b, 16, 8).putInt(100000).putInt(100000);
+        var big = java.nio.file.Files.write(dir.resolve("big.png"), b);
+        var be = assertThrows(ImageError.class, () -> RgbImage.read(big));
+        assertTrue(be.getMessage().contains("100000x100000") || be.getMessage().contains("cannot decode"), be.getMessage());
+        assertTrue(assertThrows(ImageError.class, () -> RgbImage.read(dir.resolve("none.png"))).getMessage().contains("no such image file"));
+    }
 }
