@@ -63,8 +63,10 @@ public class QwenEncoder extends Encoder {
 
         @Override
         public NDArray forward(NDArray h, Masks masks) {
-            h = h.add(attn.forward(inputNorm.forward(h), masks));
-            return h.add(mlp.forward(postNorm.forward(h)));
+            NDArray x = h;
+            h = h.add(Scopes.keep(() -> attn.forward(inputNorm.forward(x), masks)));
+            NDArray y = h;
+            return h.add(Scopes.keep(() -> mlp.forward(postNorm.forward(y))));
         }
     }
 
@@ -106,18 +108,18 @@ public class QwenEncoder extends Encoder {
                 qh = qNorm.forward(qh);
                 kh = kNorm.forward(kh);
             }
-            qh = qh.transpose(0, 2, 1, 3);
-            kh = kh.transpose(0, 2, 1, 3);
-            if (masks.rotary() == null) {
-                qh = rope.apply(qh);
-                kh = rope.apply(kh);
-            } else {
-                NDArray cos = Cast.to(masks.rotary().get(0), qh.getDataType()), sin = Cast.to(masks.rotary().get(1), qh.getDataType());
-                qh = Rope.rotate(qh, cos, sin);
-                kh = Rope.rotate(kh, cos, sin);
-            }
+            NDArray q0 = qh.transpose(0, 2, 1, 3), k0 = kh.transpose(0, 2, 1, 3);
+            qh = Scopes.keep(() -> rotate(q0, masks));
+            kh = Scopes.keep(() -> rotate(k0, masks));
             int rep = heads / kvHeads;
-            return o.forward(Attention.attendMerged(qh, Attention.repeatKv(kh, rep), Attention.repeatKv(vh, rep), masks.full(), scale));
+            NDArray q = qh, k = kh;
+            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, Attention.repeatKv(k, rep), Attention.repeatKv(vh, rep), masks.full(), scale)));
+        }
+
+        /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE). */
+        private NDArray rotate(NDArray x, Masks masks) {
+            if (masks.rotary() == null) return rope.apply(x);
+            return Rope.rotate(x, Cast.to(masks.rotary().get(0), x.getDataType()), Cast.to(masks.rotary().get(1), x.getDataType()));
         }
     }
 }
