@@ -95,12 +95,11 @@ public class BertEncoder extends Encoder {
 
         @Override
         public NDArray forward(NDArray h, Masks masks) {
-            NDArray bias = masks.full();
-            NDArray q = Attention.splitHeads(query.forward(h), heads, headDim);
-            NDArray k = Attention.splitHeads(key.forward(h), heads, headDim);
-            NDArray v = Attention.splitHeads(value.forward(h), heads, headDim);
-            h = attnNorm.forward(attnOut.forward(Attention.attendMerged(q, k, v, bias, scale)).add(h));
-            return outNorm.forward(output.forward(Activation.gelu(intermediate.forward(h))).add(h));
+            NDArray bias = masks.full(), x = h;
+            NDArray attended = Scopes.keep(() -> Attention.attendMerged(Attention.splitHeads(query.forward(x), heads, headDim),
+                    Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale));
+            NDArray y = attnNorm.forward(attnOut.forward(attended).add(h));
+            return outNorm.forward(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))).add(y));
         }
     }
 }
