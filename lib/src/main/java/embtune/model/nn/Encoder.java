@@ -112,12 +112,7 @@ public abstract class Encoder extends Module {
      * native memory on close, not when the Java object becomes unreachable).
      */
     public NDArray scoped(int index, NDArray h, Masks masks) {
-        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray out = layer(index, h, masks);
-            ai.djl.ndarray.NDScope.unregister(out);
-            return out;
-        }
+        return Scopes.keep(() -> layer(index, h, masks));
     }
 
     @Override

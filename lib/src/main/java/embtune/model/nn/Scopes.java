@@ -1,7 +1,6 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import java.util.function.Supplier;
 
@@ -20,15 +19,6 @@ final class Scopes {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray out = part.get();
-            NDScope.unregister(out);
-            return out;
-        }
-    }
-
-    static NDList keepAll(Supplier<NDList> part) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDList out = part.get();
             NDScope.unregister(out);
             return out;
         }
