@@ -138,11 +138,13 @@ public final class TrainStep implements AutoCloseable {
         long stepNumber = optimizer.steps();
         NDList parts = new NDList();
         List<LayerCheckpointing.Forward> kept = new ArrayList<>();
+        List<embtune.model.TextTokenizer.Batch> encoded = new ArrayList<>(); // tokenized (and images read) once, for both passes
         for (int start = 0; start < n; start += chunk) {
             Seeds.engine(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start);
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 var batch = model.encode(texts.subList(start, Math.min(n, start + chunk)));
+                encoded.add(batch);
                 NDArray e;
                 if (checkpointing != null) {
                     LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), Seeds.of(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start)).outliveScope();
@@ -173,7 +175,7 @@ public final class TrainStep implements AutoCloseable {
             Seeds.engine(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start);
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
-                NDArray e = model.forward(model.encode(texts.subList(start, end)), step);
+                NDArray e = model.forward(encoded.get(c), step);
                 embtune.model.Torch.backward(e, slice);
             }
         }
