@@ -22,12 +22,11 @@ final class Fields {
         if (value.isBlank()) throw new DataError(file, line, field, "empty text");
         if (MEDIA_TAG.matcher(value).find())
             throw new DataError(file, line, field, "<video> and <audio> tags are not supported (<image> is, with a GME model)");
-        if (IMAGE_MARKER.matcher(value).find()) // embtune's own image marker: never taken from data, so no text can name a file to read
+        if (embtune.vision.ImageText.hasImages(value)) // embtune's own image marker: never taken from data, so no text can name a file to read
             throw new DataError(file, line, field, "a text may not contain '<image:...>'; use an <image> tag and the 'images' field");
         return value;
     }
 
-    private static final Pattern IMAGE_MARKER = Pattern.compile("<image:[^<>]+>");
 
     /** Labels are similarity scores or classes: finite and within [0,1] after scaling. */
     static float label(String file, long line, String field, double value) {

@@ -72,20 +72,21 @@ public final class Adapter {
         }
     }
 
-    // Qwen2VLForConditionalGeneration's module paths under peft: model.language_model.* and model.visual.*
-    private static final String VL_TEXT = PREFIX + "model.language_model.", VL_VISUAL = PREFIX + "model.";
+    // Qwen2VLForConditionalGeneration's module paths under peft: model.language_model.* and model.visual.*;
+    // a *ForCausalLM wrapper (and older Qwen2-VL) puts everything under model.*
+    private static final String VL_TEXT = PREFIX + "model.language_model.", WRAPPED = PREFIX + "model.";
 
     /** The key peft gives an adapter tensor: its module path in the model class transformers loads. */
     static String key(Embedder model, String name) {
         if (!model.hasVision()) return PREFIX + name;
-        return name.startsWith("visual.") ? VL_VISUAL + name : VL_TEXT + name;
+        return name.startsWith("visual.") ? WRAPPED + name : VL_TEXT + name;
     }
 
-    /** An adapter tensor's name in embtune's modules, from peft's key (any of the layouts above, or older ones). */
+    /** An adapter tensor's name in embtune's modules, from peft's key (any of the layouts above). */
     static String moduleName(String key) {
         String name = key;
-        for (String p : java.util.List.of(VL_TEXT, VL_VISUAL, PREFIX + "model.", PREFIX))
-            if (name.startsWith(p) && (p != VL_VISUAL || name.startsWith(VL_VISUAL + "visual."))) {
+        for (String p : java.util.List.of(VL_TEXT, WRAPPED, PREFIX))
+            if (name.startsWith(p)) {
                 name = name.substring(p.length());
                 break;
             }

@@ -179,9 +179,9 @@ public final class EmbeddingServer implements AutoCloseable {
         // token rows: the texts tokenized once here (truncated as embed would), or the ids the client sent
         List<long[]> rows = new ArrayList<>();
         if (r.texts() != null) {
+            var gme = model.gmeInputs(); // GME: the text inside its prompt (taken verbatim: no images over this API)
             for (int i = 0; i < r.texts().size(); i++) {
                 String text = r.texts().get(i);
-                var gme = model.gmeInputs(); // GME: the text inside its prompt (taken verbatim: no images over this API)
                 int n = r.truncate() ? 0 : gme != null ? gme.textLength(text) : model.tokenizer().length(text);
                 if (n > max)
                     throw new ApiError(400, "input[" + i + "] has " + n + " tokens; the model takes " + max + " (send \"truncate\": true to cut it)",

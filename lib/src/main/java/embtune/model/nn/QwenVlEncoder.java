@@ -47,11 +47,6 @@ public class QwenVlEncoder extends QwenEncoder {
         ai.djl.ndarray.NDScope.unregister(sections);
     }
 
-    /** The vision tower's parameters, for freezing it (ms-swift's --freeze_vit) or finding it. */
-    public VisionTower visual() {
-        return visual;
-    }
-
     @Override
     public Masks masks(NDList inputs) {
         Masks text = masks(inputs.get(1));
@@ -83,10 +78,5 @@ public class QwenVlEncoder extends QwenEncoder {
         if (super.embeddingsTrainable()) return true;
         for (var p : visual.namedParameters().values()) if (Torch.requiresGrad(p.getArray())) return true;
         return false;
-    }
-
-    /** Image tokens for a grid of (t, h, w) patches: one per merge window. */
-    public int imageTokens(long t, long h, long w) {
-        return (int) (t * h * w / ((long) v.mergeSize() * v.mergeSize()));
     }
 }

@@ -63,16 +63,16 @@ public class VisionTower extends Module {
                         for (int my = 0; my < m; my++)
                             for (int mx = 0; mx < m; mx++, row++) {
                                 int y = wy * m + my, x = wx * m + mx;
+                                int o = row * d;
                                 for (int j = 0; j < quarter; j++) {
                                     float ay = y * inv[j], ax = x * inv[j]; // float32 products, as torch
-                                    for (int half = 0; half < 2; half++) {
-                                        int o = row * d + half * (d / 2);
-                                        cos[o + j] = (float) Math.cos(ay);
-                                        sin[o + j] = (float) Math.sin(ay);
-                                        cos[o + quarter + j] = (float) Math.cos(ax);
-                                        sin[o + quarter + j] = (float) Math.sin(ax);
-                                    }
+                                    cos[o + j] = (float) Math.cos(ay);
+                                    sin[o + j] = (float) Math.sin(ay);
+                                    cos[o + quarter + j] = (float) Math.cos(ax);
+                                    sin[o + quarter + j] = (float) Math.sin(ax);
                                 }
+                                System.arraycopy(cos, o, cos, o + d / 2, d / 2); // the second half repeats the first
+                                System.arraycopy(sin, o, sin, o + d / 2, d / 2);
                             }
         return new NDList(manager.create(cos, new Shape(n, 1, d)), manager.create(sin, new Shape(n, 1, d)));
     }
