@@ -257,7 +257,8 @@ public final class Embedder implements AutoCloseable {
     /** Pooled embeddings [B, D] for an encoded batch, recorded for autograd when a collector is open. */
     public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
         NDList in = batch.toNDList(step);
-        return pool(encoder.forward(in), in.get(1));
+        NDArray tokens = encoder.forward(in);
+        return embtune.model.nn.Scopes.keep(() -> pool(tokens, in.get(1)));
     }
 
     /** Token embeddings -> one float32 vector per text (float16 tokens are widened first, inside the graph). */

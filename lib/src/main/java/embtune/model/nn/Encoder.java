@@ -101,9 +101,14 @@ public abstract class Encoder extends Module {
 
     public NDArray forward(NDList inputs) {
         Masks masks = masks(inputs);
-        NDArray h = embed(inputs);
-        for (int i = 0; i < layerCount(); i++) h = scoped(i, h, masks);
-        return finish(h);
+        NDArray h = Scopes.keep(() -> embed(inputs));
+        for (int i = 0; i < layerCount(); i++) {
+            NDArray next = scoped(i, h, masks);
+            h.close(); // the handle only: what autograd saved of it stays until the backward pass
+            h = next;
+        }
+        NDArray last = h;
+        return Scopes.keep(() -> finish(last));
     }
 
     /**

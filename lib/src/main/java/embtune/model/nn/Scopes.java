@@ -12,15 +12,20 @@ import java.util.function.Supplier;
  * last name goes. A Qwen3-0.6B-wide layer over 64 x 128 tokens kept about 2.3 GB of such
  * temporaries alive until its end.
  */
-final class Scopes {
+public final class Scopes {
     private Scopes() {}
 
-    static NDArray keep(Supplier<NDArray> part) {
+    public static NDArray keep(Supplier<NDArray> part) {
+        NDArray out;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray out = part.get();
+            out = part.get();
             NDScope.unregister(out);
-            return out;
         }
+        // DJL's unregister takes it out of the innermost scope only, leaving it in none: without this
+        // it would live until its manager closes (the end of the step), not until the enclosing
+        // scope does. Four such [B, T, hidden]-sized outputs per Qwen layer outlived their use.
+        NDScope.register(out);
+        return out;
     }
 }
