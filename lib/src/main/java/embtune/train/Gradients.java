@@ -31,10 +31,11 @@ public final class Gradients {
     }
 
     /**
-     * Gradients accumulate across backward passes (PyTorch semantics); clear them after each
-     * update. torch's zero_() rather than g - g, which would keep an overflowed inf/NaN forever.
+     * Gradients accumulate across backward passes (PyTorch semantics); drop them after each update,
+     * as torch's {@code zero_grad()} does by default (set to None): no memory held through the next
+     * forward pass, and an overflowed inf/NaN gone with it.
      */
-    public static void zero(Collection<Parameter> params) {
-        for (Parameter p : params) embtune.model.Torch.zeroGrad(p.getArray());
+    public static void release(Collection<Parameter> params) {
+        for (Parameter p : params) embtune.model.Torch.dropGradient(p);
     }
 }

@@ -79,22 +79,25 @@ class Fp16Test {
             w.setRequiresGradient(true);
             AdamW adam = new AdamW(Map.of("w", p), m, 0.9, 0.999, 1e-8, 0.1);
             // 1. an overflowed gradient: nothing moves, the step is counted as skipped, the scale halves
-            setGradient(w, new float[] {Float.POSITIVE_INFINITY, 1f});
+            setGradient(p, new float[] {Float.POSITIVE_INFINITY, 1f});
             NDArray norm = Gradients.clipGlobalNorm(List.of(p), 1.0, scaler.scale());
             adam.step(1e-2, scaler.update(norm));
-            assertArrayEquals(new float[] {1f, -2f}, w.toFloatArray());
+            assertArrayEquals(new float[] {1f, -2f}, p.getArray().toFloatArray());
             assertEquals(0f, adam.state().get("exp_avg.w").abs().sum().getFloat());
             assertEquals(1, scaler.skipped());
             assertEquals(32768f, scaler.currentScale());
             // 2. a finite gradient afterwards: the first applied step, bias-corrected as step 1
-            Gradients.zero(List.of(p));
-            assertArrayEquals(new float[] {0f, 0f}, w.getGradient().toFloatArray(), "zero_() clears inf and NaN");
-            setGradient(w, new float[] {0.5f * 32768f, -0.25f * 32768f}); // as if backward(loss * scale)
+            Gradients.release(List.of(p));
+            assertNull(ai.djl.pytorch.jni.JniUtils.getGradient((ai.djl.pytorch.engine.PtNDArray) p.getArray()),
+                    "the overflowed gradient is gone (torch: grad is None), inf and NaN with it");
+            assertArrayEquals(new float[] {1f, -2f}, p.getArray().toFloatArray(), "the weights stay");
+            assertTrue(embtune.model.Torch.requiresGrad(p.getArray()), "and still take gradients");
+            setGradient(p, new float[] {0.5f * 32768f, -0.25f * 32768f}); // as if backward(loss * scale)
             norm = Gradients.clipGlobalNorm(List.of(p), 0.0, scaler.scale());
             assertEquals(Math.hypot(0.5, 0.25), norm.getFloat(), 1e-6, "the norm is measured unscaled");
             adam.step(1e-2, scaler.update(norm));
             // torch.optim.AdamW step 1: p*(1-lr*wd) - lr * g/|g| (m_hat/sqrt(v_hat) = sign(g))
-            float[] got = w.toFloatArray();
+            float[] got = p.getArray().toFloatArray();
             assertEquals(1f * (1 - 1e-3f) - 1e-2f, got[0], 1e-6);
             assertEquals(-2f * (1 - 1e-3f) + 1e-2f, got[1], 1e-6);
             assertEquals(1, scaler.skipped());
@@ -121,9 +124,10 @@ class Fp16Test {
         }
     }
 
-    /** Leaves exactly {@code g} in w's gradient, by backpropagating sum(w * g). */
-    static void setGradient(NDArray w, float[] g) {
-        Gradients.zero(List.of(wrap(w)));
+    /** Leaves exactly {@code g} in p's gradient, by backpropagating sum(w * g). */
+    static void setGradient(Parameter p, float[] g) {
+        Gradients.release(List.of(p));
+        NDArray w = p.getArray();
         try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
             gc.backward(w.mul(w.getManager().create(g)).sum());
         }
