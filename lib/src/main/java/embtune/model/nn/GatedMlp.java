@@ -2,6 +2,7 @@ package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import embtune.model.Torch;
 
 /** SwiGLU feed-forward: {@code down(silu(gate(x)) * up(x))} (Qwen). */
 public class GatedMlp extends Module {
@@ -14,7 +15,27 @@ public class GatedMlp extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        NDArray g = gate.forward(x);
-        return down.forward(g.mul(Activation.sigmoid(g)).mul(up.forward(x)));
+        return down.forward(silu(gate.forward(x)).mul(up.forward(x)));
+    }
+
+    /**
+     * {@code g * sigmoid(g)}. Written as two recorded ops, autograd would keep g, sigmoid(g) and
+     * their product (three [.., intermediate] tensors per layer); torch's fused silu keeps one.
+     * DJL has no fused silu, so with a graph the value is computed off the graph and only its
+     * slope is attached: {@code value + (g - g.detach()) * slope}, where {@code g - g.detach()}
+     * is exactly 0 (the value is unchanged to the bit) and its gradient is 1 (dL/dg = dL/dout *
+     * slope, torch's silu_backward). Autograd keeps just the slope.
+     */
+    static NDArray silu(NDArray g) {
+        if (!Torch.recording()) return g.mul(Activation.sigmoid(g));
+        return Scopes.keep(() -> { // in place and closed early: at most two temporaries besides g
+            NDArray x = g.stopGradient();
+            NDArray s = Activation.sigmoid(x), value = x.mul(s);
+            NDArray slope = value.mul(s).negi().addi(value).addi(s); // silu'(g) = s + g s (1 - s)
+            s.close();
+            NDArray out = g.sub(x).muli(slope).addi(value);
+            value.close();
+            return out;
+        });
     }
 }
