@@ -24,22 +24,37 @@ public final class Attention {
 
     private Attention() {}
 
-    /** q, k, v: [B, H, T, D]; bias [B, 1, T|1, T] in their dtype (see {@link Biases#of}). */
+    /**
+     * q [B, H, T, D]; k, v [B, Hkv, T, D] with Hkv dividing H: each key/value head serves H/Hkv
+     * consecutive query heads (grouped-query attention). Rather than repeating keys and values
+     * H/Hkv times (two copies that autograd would also keep), q is viewed as [B, Hkv, rep*T, D]:
+     * each group's queries meet their shared keys in one matmul. bias [B, 1, T|1, T] in their
+     * dtype (see {@link Biases#of}).
+     */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-        boolean half = q.getDataType() == DataType.FLOAT16;
-        NDArray scores = half ? q.mul(scale).matMul(k.transpose(0, 1, 3, 2)) : q.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
-        NDArray probs = scores.add(bias).softmax(-1);
+        long[] s = q.getShape().getShape();
+        long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
+        NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
+        // scores, scaled and biased, are each as large as the probabilities: freed as soon as those exist
+        NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).reshape(b, kvHeads, rep, t, keys).add(bias.expandDims(2))
+                .softmax(-1).reshape(b, kvHeads, rep * t, keys));
         // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives;
         // applied to the [B, H, T, D] output rather than the [B, H, T, T] probabilities: nothing T x T more is kept
         // exp(max bias) is exactly 1 (some key visible: max 0) or 0 (all masked: -MAX): no Java scalar per layer
         NDArray seesSomething = bias.max(new int[] {-1}, true).exp(); // in the bias's dtype, which is v's
-        return probs.matMul(v).mul(seesSomething);
+        return probs.matMul(v).reshape(b, heads, t, d).mul(seesSomething);
     }
 
-    /** Attention over heads [B, H, T, D], returned with the heads merged back: [B, T, H*D]. */
+    /** q k^T * scale; under float16 q is scaled first (smaller scores). */
+    private static NDArray scores(NDArray q, NDArray k, NDArray scale) {
+        NDArray kT = k.transpose(0, 1, 3, 2);
+        return q.getDataType() == DataType.FLOAT16 ? q.mul(scale).matMul(kT) : q.matMul(kT).mul(scale);
+    }
+
+    /** Attention over heads (q [B, H, T, D], k and v [B, Hkv, T, D]), returned with the heads merged back: [B, T, H*D]. */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
         long[] s = q.getShape().getShape();
-        return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+        return Scopes.keep(() -> attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]));
     }
 
     /** The softmax scale head_dim^-0.5 as a device constant (created once per layer, not per step). */
@@ -51,11 +66,6 @@ public final class Attention {
     public static NDArray splitHeads(NDArray x, int heads, int headDim) {
         long[] s = x.getShape().getShape();
         return x.reshape(s[0], s[1], heads, headDim).transpose(0, 2, 1, 3);
-    }
-
-    /** [B, Hkv, T, D] -> [B, Hkv*rep, T, D]: each kv head serves rep consecutive query heads. */
-    public static NDArray repeatKv(NDArray x, int rep) {
-        return rep == 1 ? x : x.repeat(1, rep);
     }
 
     /** Which keys a query may see, besides padding. */

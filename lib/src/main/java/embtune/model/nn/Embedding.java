@@ -24,7 +24,7 @@ public class Embedding extends Module {
 
     public NDArray forward(NDArray ids) {
         NDArray out = ai.djl.nn.core.Embedding.embedding(ids, weight(weight), SparseFormat.DENSE).head();
-        if (paddingIdx == null || !training) return out;
+        if (paddingIdx == null || !training || !embtune.model.Torch.requiresGrad(array(weight))) return out; // a frozen table (LoRA) takes no gradient anyway
         // positions holding the padding id pass their value on but no gradient back to the table
         NDArray isPad = ids.eq(paddingIdx).expandDims(-1).broadcast(out.getShape());
         return NDArrays.where(isPad, out.stopGradient(), out);

@@ -26,12 +26,19 @@ public class Linear extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        NDArray y = bias == null
+        if (loraA == null) return base(x);
+        // in its own scope and in place: the base output and the adapter's [.., out] temporaries are
+        // freed on return rather than with the enclosing block (three per projection otherwise)
+        return Scopes.keep(() -> {
+            NDArray h = loraDropout > 0 && training ? Dropout.dropout(x, loraDropout, true).head() : x;
+            return base(x).addi(loraB.forward(loraA.forward(h)).muli(scaling));
+        });
+    }
+
+    private NDArray base(NDArray x) {
+        return bias == null
                 ? ai.djl.nn.core.Linear.linear(x, weight(weight)).head()
                 : ai.djl.nn.core.Linear.linear(x, weight(weight), weight(bias)).head();
-        if (loraA == null) return y;
-        NDArray h = loraDropout > 0 && training ? Dropout.dropout(x, loraDropout, true).head() : x;
-        return y.add(loraB.forward(loraA.forward(h)).mul(scaling));
     }
 
     /** Adds a rank-r adapter; its two matrices become parameters named lora_A.weight and lora_B.weight. */

@@ -111,9 +111,8 @@ public class QwenEncoder extends Encoder {
             NDArray q0 = qh.transpose(0, 2, 1, 3), k0 = kh.transpose(0, 2, 1, 3);
             qh = Scopes.keep(() -> rotate(q0, masks));
             kh = Scopes.keep(() -> rotate(k0, masks));
-            int rep = heads / kvHeads;
             NDArray q = qh, k = kh;
-            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, Attention.repeatKv(k, rep), Attention.repeatKv(vh, rep), masks.full(), scale)));
+            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), scale)));
         }
 
         /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE). */

@@ -4,11 +4,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 
-/** {@code w * x / sqrt(mean(x^2) + eps)} over the last axis (Qwen's RMSNorm). */
+/**
+ * {@code w * x * rsqrt(mean(x^2) + eps)} over the last axis (Qwen's RMSNorm). The inverse root is
+ * taken of the small [.., 1] variance and x multiplied by it, as transformers does: a division of
+ * the whole x would cost twice as much, forward and backward.
+ */
 public class RmsNorm extends Module {
     final Parameter weight;
     private final float eps;
-    private NDArray epsTensor;
+    private NDArray epsTensor, minusHalf;
 
     public RmsNorm(long dim, double eps) {
         this.weight = param("weight", dim);
@@ -18,12 +22,15 @@ public class RmsNorm extends Module {
     @Override
     protected void onLoad(NDManager manager) {
         epsTensor = manager.create(eps);
+        minusHalf = manager.create(-0.5f);
     }
 
     /** In float32 whatever the input dtype (Qwen's residual stream squares past float16's range), output in the input's. */
     public NDArray forward(NDArray x) {
-        NDArray x32 = Cast.toFloat32(x);
-        NDArray variance = x32.square().mean(new int[] {-1}, true);
-        return Cast.to(x32.div(variance.add(epsTensor).sqrt()).mul(array(weight)), x.getDataType());
+        return Scopes.keep(() -> { // x^2 and x * rsqrt are full-size temporaries
+            NDArray x32 = Cast.toFloat32(x);
+            NDArray variance = x32.square().mean(new int[] {-1}, true);
+            return Cast.to(x32.mul(variance.add(epsTensor).pow(minusHalf)).mul(array(weight)), x.getDataType());
+        });
     }
 }
