@@ -17,12 +17,15 @@ import java.util.Map;
  * </pre>
  * Moments exist only for the parameters given (so LoRA keeps none for frozen weights). Updates
  * are in place; per-step scalars are three tensors shared by all parameters, not one per op.
+ * A step consumes the gradients: each serves as scratch space for its moments and is then dropped
+ * (torch's {@code zero_grad()}, set to None), so the step allocates no parameter-sized array for
+ * them and no gradient holds memory through the next forward pass.
  */
 public final class AdamW {
     private final Map<String, Parameter> params;
     private final Map<String, NDArray> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
     private final double beta1, beta2, eps, weightDecay;
-    private final NDArray b1, oneMinusB1, b2, oneMinusB2, epsT;
+    private final NDArray b1, oneMinusB1, b2, epsT, gradSquareScale, half, minusOne;
     private final NDManager manager;
     private long step;
     private NDArray applied; // float16 runs: steps actually applied, on the device (skipped ones do not count)
@@ -37,7 +40,9 @@ public final class AdamW {
         b1 = constant(beta1);
         oneMinusB1 = constant(1 - beta1);
         b2 = constant(beta2);
-        oneMinusB2 = constant(1 - beta2);
+        gradSquareScale = constant((1 - beta2) / ((1 - beta1) * (1 - beta1))); // ((1 - b1) g)^2 -> (1 - b2) g^2
+        half = constant(0.5);
+        minusOne = constant(-1);
         epsT = constant(eps);
         params.forEach((name, p) -> {
             m.put(name, keep(p.getArray().zerosLike()));
@@ -54,14 +59,14 @@ public final class AdamW {
         return a;
     }
 
-    /** One update with learning rate {@code lr}; gradients must be in place. */
+    /** One update with learning rate {@code lr}; gradients must be in place, and are gone afterwards. */
     public void step(double lr) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             update(manager.create((float) (1 - lr * weightDecay)), manager.create((float) (lr / bc1)),
-                    manager.create((float) Math.sqrt(bc2)), b1, oneMinusB1, b2, oneMinusB2, null);
+                    manager.create((float) Math.sqrt(bc2)), b1, oneMinusB1, b2, gradSquareScale, null);
         }
     }
 
@@ -84,38 +89,35 @@ public final class AdamW {
             NDArray t = applied.maximum(one); // a skipped first step must not divide by 1 - beta^0 = 0
             NDArray bc1 = one.sub(b1.pow(t)), bc2Sqrt = one.sub(b2.pow(t)).sqrt();
             update(where(ok, manager.create((float) (1 - lr * weightDecay)), one), where(ok, bc1.pow(-1f).mul((float) lr), zero), bc2Sqrt,
-                    where(ok, b1, one), where(ok, oneMinusB1, zero), where(ok, b2, one), where(ok, oneMinusB2, zero), ok);
+                    where(ok, b1, one), where(ok, oneMinusB1, zero), where(ok, b2, one), where(ok, gradSquareScale, zero), ok);
         }
     }
 
     /** The update itself, with the step's scalars as device tensors; {@code ok} (or null) selects zero gradients on a skip. */
-    private void update(NDArray decay, NDArray stepSize, NDArray bc2Sqrt, NDArray beta1, NDArray keep1, NDArray beta2, NDArray keep2,
+    private void update(NDArray decay, NDArray stepSize, NDArray bc2Sqrt, NDArray beta1, NDArray keep1, NDArray beta2, NDArray squareScale,
                         NDArray ok) {
         NDArray zero = ok == null ? null : manager.create(0f);
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            NDArray p = e.getValue().getArray(), g = p.getGradient();
+            Parameter param = e.getValue();
+            NDArray p = param.getArray(), g = p.getGradient();
             // an overflowed gradient holds inf/NaN: select, never multiply (the broadcast is a view, not a copy)
             if (ok != null) g = where(ok.broadcast(g.getShape()), g, zero);
             NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
             p.muli(decay);
-            // each temporary is as large as the parameter (a 150k-row embedding table: 600 MB): in place where
-            // possible, and each freed as soon as it is used, so at most two exist at once instead of eight per
-            // parameter held until the step ends (peak memory, and page faults from mapping them fresh)
-            try (NDArray t = g.mul(keep1)) {
-                mt.muli(beta1).addi(t);
-            }
-            try (NDArray t = g.square()) {
-                vt.muli(beta2).addi(t.muli(keep2));
-            }
-            try (NDArray denom = vt.sqrt()) {
-                denom.divi(bc2Sqrt).addi(epsT);
-                try (NDArray update = mt.div(denom)) {
-                    p.subi(update.muli(stepSize));
-                }
-            }
+            // the gradient is the scratch space (dropped below): the step allocates no parameter-sized array
+            // (a 150k-row embedding table took four fresh 600 MB arrays a step, each mapped and zeroed anew)
+            g.muli(keep1);                                      // (1 - b1) g
+            mt.muli(beta1).addi(g);                             // m = b1 m + (1 - b1) g
+            vt.muli(beta2).addi(g.muli(g).muli(squareScale));   // v = b2 v + (1 - b2) g^2
+            g.set(ALL, vt);
+            g.powi(half).divi(bc2Sqrt).addi(epsT);              // denom = sqrt(v) / sqrt(1 - b2^t) + eps
+            p.subi(g.powi(minusOne).muli(mt).muli(stepSize));   // p -= lr / (1 - b1^t) * m / denom
             if (ok != null) g.close(); // the selected copy
+            embtune.model.Torch.dropGradient(param);
         }
     }
+
+    private static final ai.djl.ndarray.index.NDIndex ALL = new ai.djl.ndarray.index.NDIndex("...");
 
     private static NDArray where(NDArray condition, NDArray a, NDArray b) {
         return ai.djl.ndarray.NDArrays.where(condition, a, b);

@@ -29,13 +29,4 @@ public final class Gradients {
         if (coef != null) for (Parameter p : params) p.getArray().getGradient().muli(coef);
         return total;
     }
-
-    /**
-     * Gradients accumulate across backward passes (PyTorch semantics); drop them after each update,
-     * as torch's {@code zero_grad()} does by default (set to None): no memory held through the next
-     * forward pass, and an overflowed inf/NaN gone with it.
-     */
-    public static void release(Collection<Parameter> params) {
-        for (Parameter p : params) embtune.model.Torch.dropGradient(p);
-    }
 }

@@ -23,7 +23,7 @@ import java.util.Map;
  * for each micro-batch:  embed rows -> loss * scale / accum -> backward   (gradients add up)
  * norm = clip_global_norm(grads / scale, max_grad_norm)
  * ok = isfinite(norm)            (fp16 only: the loss scaler skips overflowed steps)
- * adamw.step(lr, ok);  drop grads (torch's zero_grad: set to None)
+ * adamw.step(lr, ok)             (and drops the grads: torch's zero_grad, set to None)
  * </pre>
  * Embedding runs one of three ways: one pass with a graph (default); GradCache chunks
  * ({@code mini_batch_size}); or layer checkpointing ({@code gradient_checkpointing}), alone or
@@ -102,8 +102,7 @@ public final class TrainStep implements AutoCloseable {
             norm = Gradients.clipGlobalNorm(trainable.values(), settings.maxGradNorm(), scaler == null ? null : scaler.scale());
             NDScope.unregister(norm);
             NDArray ok = scaler == null ? null : scaler.update(norm);
-            optimizer.step(lr, ok);
-            Gradients.release(trainable.values());
+            optimizer.step(lr, ok); // consumes the gradients
         }
         meanLoss.attach(out);
         norm.attach(out);
