@@ -27,11 +27,12 @@ public class Linear extends Module {
 
     public NDArray forward(NDArray x) {
         if (loraA == null) return base(x);
-        // in its own scope and in place: the base output and the adapter's [.., out] temporaries are
-        // freed on return rather than with the enclosing block (three per projection otherwise)
+        // scaling applies to the rank-r activations, B(s * A(h)) = s * B(A(h)): a [.., r] multiply forward and
+        // backward instead of an [.., out] one; in its own scope and in place, so the base output and the
+        // adapter's temporaries are freed on return rather than with the enclosing block
         return Scopes.keep(() -> {
             NDArray h = loraDropout > 0 && training ? Dropout.dropout(x, loraDropout, true).head() : x;
-            return base(x).addi(loraB.forward(loraA.forward(h)).muli(scaling));
+            return base(x).addi(loraB.forward(loraA.forward(h).muli(scaling)));
         });
     }
 
