@@ -38,23 +38,28 @@ public final class Attention {
         // scores, scaled and biased, are each as large as the probabilities: freed as soon as those exist
         NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).reshape(b, kvHeads, rep, t, keys).add(bias.expandDims(2))
                 .softmax(-1).reshape(b, kvHeads, rep * t, keys));
-        // a query that may see no key at all gets a zero output, as PyTorch's fused attention gives;
-        // applied to the [B, H, T, D] output rather than the [B, H, T, T] probabilities: nothing T x T more is kept
-        // exp(max bias) is exactly 1 (some key visible: max 0) or 0 (all masked: -MAX): no Java scalar per layer
-        NDArray seesSomething = bias.max(new int[] {-1}, true).exp(); // in the bias's dtype, which is v's
-        return probs.matMul(v).reshape(b, heads, t, d).mul(seesSomething);
+        return probs.matMul(v).reshape(b, heads, t, d);
     }
 
     /** q k^T * scale; under float16 q is scaled first (smaller scores). */
     private static NDArray scores(NDArray q, NDArray k, NDArray scale) {
         NDArray kT = k.transpose(0, 1, 3, 2);
-        return q.getDataType() == DataType.FLOAT16 ? q.mul(scale).matMul(kT) : q.matMul(kT).mul(scale);
+        return q.getDataType() == DataType.FLOAT16 ? q.mul(scale).matMul(kT) : q.matMul(kT).muli(scale); // in place: no second T x T array
     }
 
-    /** Attention over heads (q [B, H, T, D], k and v [B, Hkv, T, D]), returned with the heads merged back: [B, T, H*D]. */
+    /**
+     * Attention over heads (q [B, H, T, D], k and v [B, Hkv, T, D]), returned with the heads merged
+     * back: [B, T, H*D]. A query that may see no key at all gets a zero output, as PyTorch's fused
+     * attention gives (transformers' hidden states at left padding): exp(max bias) is exactly 1 where
+     * some key is visible (max 0) and 0 where all are masked (-MAX), applied in place to the merged
+     * copy, so it costs neither a T x T array nor another [B, T, H*D] one.
+     */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
         long[] s = q.getShape().getShape();
-        return Scopes.keep(() -> attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]));
+        return Scopes.keep(() -> {
+            NDArray seesSomething = bias.max(new int[] {-1}, true).exp().reshape(bias.getShape().get(0), -1, 1); // [B, T|1, 1], v's dtype
+            return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]).muli(seesSomething);
+        });
     }
 
     /** The softmax scale head_dim^-0.5 as a device constant (created once per layer, not per step). */

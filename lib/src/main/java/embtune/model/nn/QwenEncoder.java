@@ -63,10 +63,11 @@ public class QwenEncoder extends Encoder {
 
         @Override
         public NDArray forward(NDArray h, Masks masks) {
+            // residual adds in place on the block outputs, which nothing saved: no fresh [B, T, hidden] array
             NDArray x = h;
-            h = h.add(Scopes.keep(() -> attn.forward(inputNorm.forward(x), masks)));
+            h = Scopes.keep(() -> attn.forward(inputNorm.forward(x), masks)).addi(x);
             NDArray y = h;
-            return h.add(Scopes.keep(() -> mlp.forward(postNorm.forward(y))));
+            return Scopes.keep(() -> mlp.forward(postNorm.forward(y))).addi(y);
         }
     }
 

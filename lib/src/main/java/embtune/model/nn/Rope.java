@@ -43,9 +43,14 @@ public final class Rope {
     /** {@code x cos + rotate_half(x) sin} with tables that broadcast against x (last axis: the rotated dims). */
     public static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
         long mid = x.getShape().get(x.getShape().dimension() - 1) / 2;
-        NDArray x1 = x.get(new NDIndex("..., :{}", mid)), x2 = x.get(new NDIndex("..., {}:", mid));
-        NDArray rotated = x2.neg().concat(x1, -1);
-        return x.mul(cos).add(rotated.mul(sin));
+        NDIndex first = new NDIndex("..., :{}", mid), second = new NDIndex("..., {}:", mid);
+        // rotate_half(x) sin = [-x2, x1] [s1, s2] = [x2, x1] [-s1, s2]: the sign goes on the small table,
+        // not on (and back through) half of x
+        NDArray signedSin = sin.get(first).neg().concat(sin.get(second), -1);
+        NDArray swapped = x.get(second).concat(x.get(first), -1);
+        // in place on the concatenation, which cat lays out contiguously even when x is a transposed view:
+        // the result is then contiguous too, so attention's reshapes of q and k are views, not copies
+        return swapped.muli(signedSin).addi(x.mul(cos));
     }
 
     /** theta^(-2i/dim) for i < dim/2, in float32 as transformers computes it. */
