@@ -25,7 +25,7 @@ public final class AdamW {
     private final Map<String, Parameter> params;
     private final Map<String, NDArray> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
     private final double beta1, beta2, eps, weightDecay;
-    private final NDArray b1, oneMinusB1, b2, epsT, gradSquareScale, half, minusOne;
+    private final NDArray b1, oneMinusB1, b2, epsT, gradSquareScale;
     private final NDManager manager;
     private long step;
     private NDArray applied; // float16 runs: steps actually applied, on the device (skipped ones do not count)
@@ -41,8 +41,6 @@ public final class AdamW {
         oneMinusB1 = constant(1 - beta1);
         b2 = constant(beta2);
         gradSquareScale = constant((1 - beta2) / ((1 - beta1) * (1 - beta1))); // ((1 - b1) g)^2 -> (1 - b2) g^2
-        half = constant(0.5);
-        minusOne = constant(-1);
         epsT = constant(eps);
         params.forEach((name, p) -> {
             m.put(name, keep(p.getArray().zerosLike()));
@@ -104,14 +102,16 @@ public final class AdamW {
             if (ok != null) g = where(ok.broadcast(g.getShape()), g, zero);
             NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
             p.muli(decay);
-            // the gradient is the scratch space (dropped below): the step allocates no parameter-sized array
-            // (a 150k-row embedding table took four fresh 600 MB arrays a step, each mapped and zeroed anew)
+            // the gradient is the scratch space (dropped below): one parameter-sized array a step instead of
+            // four (a 150k-row embedding table: 600 MB each, mapped and zeroed anew)
             g.muli(keep1);                                      // (1 - b1) g
             mt.muli(beta1).addi(g);                             // m = b1 m + (1 - b1) g
             vt.muli(beta2).addi(g.muli(g).muli(squareScale));   // v = b2 v + (1 - b2) g^2
-            g.set(ALL, vt);
-            g.powi(half).divi(bc2Sqrt).addi(epsT);              // denom = sqrt(v) / sqrt(1 - b2^t) + eps
-            p.subi(g.powi(minusOne).muli(mt).muli(stepSize));   // p -= lr / (1 - b1^t) * m / denom
+            try (NDArray denom = vt.sqrt()) {                   // DJL offers no in-place sqrt
+                denom.divi(bc2Sqrt).addi(epsT);                 // sqrt(v) / sqrt(1 - b2^t) + eps
+                g.set(ALL, mt);
+                p.subi(g.divi(denom).muli(stepSize));           // p -= lr / (1 - b1^t) * m / denom
+            }
             if (ok != null) g.close(); // the selected copy
             embtune.model.Torch.dropGradient(param);
         }
