@@ -28,21 +28,26 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * cpu_vs_pytorch [--steps 5] [--warmup 1] [--workloads a,b] [--python PY]
+ * cpu_vs_pytorch [--steps 5] [--warmup 1] [--rounds 2] [--workloads a,b] [--python PY]
  *
  * For each workload, embtune (a fresh JVM started with THP_MEM_ALLOC_ENABLE=1, as train starts
  * itself) and then PyTorch (bench/pytorch_peer.py with the reference venv, see .ci/python-ref.sh),
- * one after the other on the same cores, printing one JSON line: both figures and embtune/PyTorch.
- * Training rows: random weights, AdamW, clipping at 1.0, random token ids. Embedding rows: the
- * imported all-MiniLM-L6-v2 over real STS-B sentences, batch 64, in both.
+ * one after the other on the same cores, {@code rounds} times over, printing one JSON line: each
+ * side's best round and embtune/PyTorch.
+ * Training rows: random weights, AdamW, clipping at 1.0, random token ids, the median step time
+ * in both. Embedding rows: the
+ * imported all-MiniLM-L6-v2 over 640 real STS-B sentences, batch 64, and a random Qwen3-0.6B-shaped
+ * 2-layer model over 256 x 128 random token ids, batch 32; each the median of five passes after a
+ * warm-up pass, in both.
  */
 public class cpu_vs_pytorch {
     static final List<String> WORKLOADS = List.of("minilm-cosine-64x32", "qwen3-2layers-infonce-32x128-full",
-            "qwen3-2layers-infonce-32x128-lora-r8", "embed-minilm-batch64");
+            "qwen3-2layers-infonce-32x128-lora-r8", "embed-minilm-batch64", "embed-qwen3-2layers-batch32x128");
+    static final int EMBED_PASSES = 5; // an embedding pass takes about a second: the median of five, in both
     static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "workloads", String.join(",", WORKLOADS),
+        Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "rounds", "2", "workloads", String.join(",", WORKLOADS),
                 "python", Path.of(System.getProperty("user.home"), ".cache", "embtune", "pyref", "bin", "python").toString()));
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (a.containsKey("worker")) {
@@ -50,11 +55,19 @@ public class cpu_vs_pytorch {
             return;
         }
         Path model = embtune.hub.DefaultModel.path();
+        int rounds = Integer.parseInt(a.get("rounds"));
         for (String w : a.get("workloads").split(",")) {
-            Map<String, Object> ours = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx12g",
-                    "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup")));
-            Map<String, Object> peer = run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString()));
             String key = w.startsWith("embed") ? "sentences_per_s" : "pairs_per_s";
+            // embtune, PyTorch, embtune, PyTorch...: each side's best round, so a slow spell of the shared
+            // machine (they come and go within minutes here) counts against neither
+            Map<String, Object> ours = null, peer = null;
+            for (int r = 0; r < rounds; r++) {
+                Map<String, Object> o = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx12g",
+                        "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup")));
+                Map<String, Object> p = run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString()));
+                if (ours == null || rate(o, key) > rate(ours, key)) ours = o;
+                if (peer == null || rate(p, key) > rate(peer, key)) peer = p;
+            }
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("workload", w);
             line.put("embtune_" + key, ours.get(key));
@@ -65,6 +78,10 @@ public class cpu_vs_pytorch {
             line.put("pytorch", peer.get("torch"));
             System.out.println(JSON.writeValueAsString(line));
         }
+    }
+
+    static double rate(Map<String, Object> m, String key) {
+        return ((Number) m.get(key)).doubleValue();
     }
 
     static Path peerScript() {
@@ -88,14 +105,23 @@ public class cpu_vs_pytorch {
     static Map<String, Object> worker(String w, int steps, int warmup) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         if (w.startsWith("embed")) {
+            boolean qwen = w.contains("qwen3");
             List<String> texts = new ArrayList<>();
-            for (var rec : embtune.data.Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString())) texts.add(rec.anchor());
-            texts = texts.subList(0, Math.min(texts.size(), 64 * steps));
-            try (Embedder m = Embedder.load(embtune.hub.DefaultModel.path(), Embedder.Options.defaults().batchSize(64))) {
-                m.embed(texts.subList(0, 64));
-                long t0 = System.nanoTime();
-                m.embed(texts);
-                r.put("sentences_per_s", Math.round(texts.size() / ((System.nanoTime() - t0) / 1e9) * 100) / 100.0);
+            if (qwen) for (int i = 0; i < 32 * 8; i++) texts.add("text " + i); // random 128-token ids, as the peer draws
+            else for (var rec : embtune.data.Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString())) texts.add(rec.anchor());
+            texts = texts.subList(0, Math.min(texts.size(), qwen ? texts.size() : 64 * 10));
+            try (Embedder m = qwen ? Embedder.random(Presets.qwen3Embedding06B(2), new Pooling(Pooling.Mode.LAST_TOKEN, true), "cpu", 0, 128)
+                    : Embedder.load(embtune.hub.DefaultModel.path(), Embedder.Options.defaults().batchSize(64))) {
+                m.embed(texts); // warm-up: one whole pass
+                double[] rates = new double[EMBED_PASSES];
+                for (int i = 0; i < rates.length; i++) {
+                    long t0 = System.nanoTime();
+                    m.embed(texts);
+                    rates[i] = texts.size() / ((System.nanoTime() - t0) / 1e9);
+                }
+                java.util.Arrays.sort(rates);
+                r.put("sentences_per_s", Math.round(rates[rates.length / 2] * 100) / 100.0);
+                r.put("sentences", texts.size());
             }
         } else {
             boolean minilm = w.startsWith("minilm"), lora = w.endsWith("lora-r8");
@@ -111,17 +137,19 @@ public class cpu_vs_pytorch {
                 AdamW adam = new AdamW(trainable, m.manager(), 0.9, 0.999, 1e-8, 0.01);
                 EmbeddingLoss loss = minilm ? new CosineSimilarityLoss() : new InfoNceLoss(InfoNceOptions.defaults());
                 try (TrainStep step = new TrainStep(m, loss, trainable, adam, 1.0)) {
-                    long t0 = 0;
+                    double[] times = new double[steps];
                     float last = 0;
                     for (int s = -warmup; s < steps; s++) {
-                        if (s == 0) t0 = System.nanoTime();
+                        long t0 = System.nanoTime();
                         List<Record> rows = new ArrayList<>();
                         Random rnd = new Random(s);
                         for (int i = 0; i < pairs; i++)
                             rows.add(minilm ? Record.pair("q" + s + i, "d" + s + i, rnd.nextFloat()) : Record.pair("q" + s + i, "d" + s + i));
                         last = step.run(List.of(StepBatch.of(rows, minilm)), 1e-5, out).loss().getFloat();
+                        if (s >= 0) times[s] = (System.nanoTime() - t0) / 1e9;
                     }
-                    double stepS = (System.nanoTime() - t0) / 1e9 / steps;
+                    java.util.Arrays.sort(times);
+                    double stepS = times[steps / 2]; // the median step: a shared machine's slow spells move it least
                     r.put("pairs_per_s", Math.round(pairs / stepS * 1000) / 1000.0);
                     r.put("step_s", Math.round(stepS * 10000) / 10000.0);
                     r.put("loss", last);

@@ -3,8 +3,9 @@
     python pytorch_peer.py WORKLOAD STEPS WARMUP [MODEL_DIR]
 
 Training workloads: random weights, AdamW, global-norm clipping, sdpa attention, random token ids of the
-workload's length (as embtune's side uses). Embedding workloads: SentenceTransformer.encode over real STS-B
-sentences with the model folder embtune imported (same weights, same texts). Prints one JSON line.
+workload's length (as embtune's side uses). Embedding workloads: SentenceTransformer.encode over 640 real STS-B
+sentences with the model folder embtune imported (same weights, same texts), and a random Qwen3-shaped model over
+random ids; the median of five passes. Prints one JSON line.
 """
 import json
 import os
@@ -54,10 +55,9 @@ def train(workload, steps, warmup):
     params = [p for p in m.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
     vocab = MINILM["vocab_size"] if family == "bert" else QWEN3_2L["vocab_size"]
-    t0 = None
+    times = []
     for s in range(-warmup, steps):
-        if s == 0:
-            t0 = time.perf_counter()
+        t0 = time.perf_counter()
         g = torch.Generator().manual_seed(s + 1000)
         ids = torch.randint(1000, vocab, (2 * pairs, tokens), generator=g)
         mask = torch.ones_like(ids)
@@ -71,24 +71,46 @@ def train(workload, steps, warmup):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-    step_s = (time.perf_counter() - t0) / steps
+        if s >= 0:
+            times.append(time.perf_counter() - t0)
+    step_s = sorted(times)[steps // 2]  # the median step, as the Java side
     return {"pairs_per_s": round(pairs / step_s, 3), "step_s": round(step_s, 4), "loss": round(loss.item(), 5)}
 
 
-def encode(workload, model_dir, steps):
+PASSES = 5  # the median of five timed passes after a warm-up pass, as the Java side
+
+
+def median_rate(n, run):
+    run()  # warm-up: one whole pass
+    rates = []
+    for _ in range(PASSES):
+        t0 = time.perf_counter()
+        run()
+        rates.append(n / (time.perf_counter() - t0))
+    return round(sorted(rates)[PASSES // 2], 2)
+
+
+def encode(workload, model_dir):
+    if "qwen3" in workload:  # random weights, 256 x 128 random token ids in batches of 32, last token, L2
+        m = model_for("qwen3", False).eval()
+        g = torch.Generator().manual_seed(7)
+        ids = torch.randint(1000, QWEN3_2L["vocab_size"], (256, 128), generator=g)
+
+        def run():
+            with torch.inference_mode():
+                for b in ids.split(32):
+                    embed(m, "qwen3", b, torch.ones_like(b)).numpy()
+        return {"sentences_per_s": median_rate(len(ids), run), "sentences": len(ids)}
     from sentence_transformers import SentenceTransformer
     texts = [json.loads(l)["query"] for l in open(os.path.join(os.path.dirname(__file__), "..", "datasets", "stsb-test.jsonl"))]
-    texts = texts[: 64 * steps]
+    texts = texts[: 64 * 10]
     m = SentenceTransformer(model_dir, device="cpu")
-    m.encode(texts[:64], batch_size=64)  # warm-up
-    t0 = time.perf_counter()
-    m.encode(texts, batch_size=64)
-    return {"sentences_per_s": round(len(texts) / (time.perf_counter() - t0), 2), "sentences": len(texts)}
+    return {"sentences_per_s": median_rate(len(texts), lambda: m.encode(texts, batch_size=64)), "sentences": len(texts)}
 
 
 if __name__ == "__main__":
     workload, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    out = train(workload, steps, warmup) if workload in TRAIN else encode(workload, sys.argv[4], steps)
+    out = train(workload, steps, warmup) if workload in TRAIN else encode(workload, sys.argv[4])
     out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2)
     out["torch"] = torch.__version__
     print(json.dumps(out))
