@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
 import java.util.Collection;
 
-/** Whole-model gradient operations: the global norm, clipping by it, and zeroing. */
+/** Whole-model gradient operations: the global norm and clipping by it (AdamW drops the gradients after its step). */
 public final class Gradients {
     private Gradients() {}
 

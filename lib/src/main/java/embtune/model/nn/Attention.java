@@ -29,7 +29,8 @@ public final class Attention {
      * consecutive query heads (grouped-query attention). Rather than repeating keys and values
      * H/Hkv times (two copies that autograd would also keep), q is viewed as [B, Hkv, rep*T, D]:
      * each group's queries meet their shared keys in one matmul. bias [B, 1, T|1, T] in their
-     * dtype (see {@link Biases#of}).
+     * dtype (see {@link Biases#of}). A query that sees no key gets an (almost) even mix of the values here;
+     * {@link #attendMerged} zeroes it.
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
         long[] s = q.getShape().getShape();
