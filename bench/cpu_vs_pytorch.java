@@ -108,8 +108,8 @@ public class cpu_vs_pytorch {
             boolean qwen = w.contains("qwen3");
             List<String> texts = new ArrayList<>();
             if (qwen) for (int i = 0; i < 32 * 8; i++) texts.add("text " + i); // random 128-token ids, as the peer draws
-            else for (var rec : embtune.data.Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString())) texts.add(rec.anchor());
-            texts = texts.subList(0, Math.min(texts.size(), qwen ? texts.size() : 64 * 10));
+            else for (var rec : embtune.data.Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString()))
+                if (texts.size() < 64 * 10) texts.add(rec.anchor());
             try (Embedder m = qwen ? Embedder.random(Presets.qwen3Embedding06B(2), new Pooling(Pooling.Mode.LAST_TOKEN, true), "cpu", 0, 128)
                     : Embedder.load(embtune.hub.DefaultModel.path(), Embedder.Options.defaults().batchSize(64))) {
                 m.embed(texts); // warm-up: one whole pass
