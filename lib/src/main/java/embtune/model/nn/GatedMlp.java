@@ -6,6 +6,10 @@ import embtune.model.Torch;
 
 /** SwiGLU feed-forward: {@code down(silu(gate(x)) * up(x))} (Qwen). */
 public class GatedMlp extends Module {
+    // torch's fused silu (one pass; autograd keeps only its input), which DJL does not bind
+    static final ScriptFunction SILU = new ScriptFunction("Silu", "x", "return torch.silu(x)");
+    static final ScriptFunction SILU_IN_PLACE = new ScriptFunction("SiluInPlace", "x", "return torch.silu_(x)");
+
     final Linear gate, up, down;
 
     public GatedMlp(int hidden, int intermediate) {
@@ -15,18 +19,27 @@ public class GatedMlp extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return down.forward(silu(gate.forward(x)).mul(up.forward(x)));
+        NDArray g = gate.forward(x);
+        // with nothing recorded, silu and the product overwrite the gate's output: no fresh [.., intermediate] array
+        if (!Torch.recording() && SILU_IN_PLACE.available()) return down.forward(SILU_IN_PLACE.apply(g).muli(up.forward(x)));
+        return down.forward(silu(g).mul(up.forward(x)));
+    }
+
+    /** {@code g * sigmoid(g)}: torch's fused kernel, or {@link #composedSilu} where libtorch cannot compile it. */
+    static NDArray silu(NDArray g) {
+        return SILU.available() ? SILU.apply(g) : composedSilu(g);
     }
 
     /**
-     * {@code g * sigmoid(g)}. Written as two recorded ops, autograd would keep g, sigmoid(g) and
+     * silu from DJL ops. Written as two recorded ops, autograd would keep g, sigmoid(g) and
      * their product (three [.., intermediate] tensors per layer); torch's fused silu keeps one.
-     * DJL has no fused silu, so with a graph the value is computed off the graph and only its
-     * slope is attached: {@code value + (g - g.detach()) * slope}, where {@code g - g.detach()}
-     * is exactly 0 (the value is unchanged to the bit) and its gradient is 1 (dL/dg = dL/dout *
-     * slope, torch's silu_backward). Autograd keeps just the slope.
+     * So with a graph the value is computed off the graph and only its slope is attached:
+     * {@code value + (g - g.detach()) * slope}, where {@code g - g.detach()} is exactly 0 (the
+     * value is unchanged to the bit) and its gradient is 1 (dL/dg = dL/dout * slope, torch's
+     * silu_backward). Autograd keeps just the slope, but it takes nine element-wise passes
+     * where the fused kernel takes one.
      */
-    static NDArray silu(NDArray g) {
+    static NDArray composedSilu(NDArray g) {
         if (!Torch.recording()) return g.mul(Activation.sigmoid(g));
         return Scopes.keep(() -> { // in place and closed early: at most two temporaries besides g
             NDArray x = g.stopGradient();
