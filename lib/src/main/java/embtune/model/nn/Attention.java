@@ -36,8 +36,9 @@ public final class Attention {
         long[] s = q.getShape().getShape();
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
-        // scores, scaled and biased, are each as large as the probabilities: freed as soon as those exist
-        NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).reshape(b, kvHeads, rep, t, keys).add(bias.expandDims(2))
+        // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
+        // and the scores are freed as soon as the probabilities exist
+        NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).reshape(b, kvHeads, rep, t, keys).addi(bias.expandDims(2))
                 .softmax(-1).reshape(b, kvHeads, rep * t, keys));
         return probs.matMul(v).reshape(b, heads, t, d);
     }

@@ -98,8 +98,9 @@ public class BertEncoder extends Encoder {
             NDArray bias = masks.full(), x = h;
             NDArray attended = Scopes.keep(() -> Attention.attendMerged(Attention.splitHeads(query.forward(x), heads, headDim),
                     Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale));
-            NDArray y = attnNorm.forward(attnOut.forward(attended).add(h));
-            return outNorm.forward(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))).add(y));
+            // residuals add in place on the dense outputs, which nothing saved (a linear keeps its input)
+            NDArray y = attnNorm.forward(attnOut.forward(attended).addi(h));
+            return outNorm.forward(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))).addi(y));
         }
     }
 }

@@ -30,7 +30,9 @@ public class RmsNorm extends Module {
         return Scopes.keep(() -> { // x^2 and x * rsqrt are full-size temporaries
             NDArray x32 = Cast.toFloat32(x);
             NDArray variance = x32.square().mean(new int[] {-1}, true);
-            return Cast.to(x32.mul(variance.add(epsTensor).pow(minusHalf)).mul(array(weight)), x.getDataType());
+            // the weight multiplies in place: a fresh array saved when the weight is frozen (LoRA, inference); when it
+            // is trained, autograd keeps a copy of the normalised x for its gradient, as the out-of-place product would
+            return Cast.to(x32.mul(variance.add(epsTensor).pow(minusHalf)).muli(array(weight)), x.getDataType());
         });
     }
 }
