@@ -7,29 +7,35 @@ import ai.djl.nn.Parameter;
 /**
  * {@code w * x * rsqrt(mean(x^2) + eps)} over the last axis (Qwen's RMSNorm). The inverse root is
  * taken of the small [.., 1] variance and x multiplied by it, as transformers does: a division of
- * the whole x would cost twice as much, forward and backward.
+ * the whole x would cost twice as much, forward and backward. The mean square is taken as
+ * {@code |x|^2 / d} from the L2 norm, a reduction whose backward is one product
+ * ({@code x * grad / |x|}), where {@code x.pow(2).mean()} squares x into a fresh array and
+ * differentiates the square with three more.
  */
 public class RmsNorm extends Module {
     final Parameter weight;
     private final float eps;
-    private NDArray epsTensor, minusHalf;
+    private final long dim;
+    private NDArray epsTensor, minusHalf, dimTensor;
 
     public RmsNorm(long dim, double eps) {
         this.weight = param("weight", dim);
         this.eps = (float) eps;
+        this.dim = dim;
     }
 
     @Override
     protected void onLoad(NDManager manager) {
         epsTensor = manager.create(eps);
         minusHalf = manager.create(-0.5f);
+        dimTensor = manager.create((float) dim);
     }
 
     /** In float32 whatever the input dtype (Qwen's residual stream squares past float16's range), output in the input's. */
     public NDArray forward(NDArray x) {
-        return Scopes.keep(() -> { // x^2 and x * rsqrt are full-size temporaries
+        return Scopes.keep(() -> { // x * rsqrt is a full-size temporary
             NDArray x32 = Cast.toFloat32(x);
-            NDArray variance = x32.square().mean(new int[] {-1}, true);
+            NDArray variance = x32.norm(new int[] {-1}, true).square().div(dimTensor); // [.., 1], as mean divides
             // the weight multiplies in place: a fresh array saved when the weight is frozen (LoRA, inference); when it
             // is trained, autograd keeps a copy of the normalised x for its gradient, as the out-of-place product would
             return Cast.to(x32.mul(variance.add(epsTensor).pow(minusHalf)).muli(array(weight)), x.getDataType());

@@ -59,7 +59,7 @@ final class ScriptFunction {
                     module = JniUtils.loadModule((PtNDManager) Holder.MANAGER, new ByteArrayInputStream(archive(name, source)), true, false);
                 } catch (RuntimeException | IOException e) {
                     failed = true;
-                    System.err.println("note: libtorch could not compile " + name + " (" + e.getMessage().lines().findFirst().orElse("")
+                    System.err.println("note: libtorch could not compile " + name + " (" + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
                             + "); using DJL ops instead");
                 }
             }
@@ -98,7 +98,7 @@ final class ScriptFunction {
         pkl.writeBytes(new byte[] {(byte) 0x88, 's', 'b', '.'}); // NEWTRUE SETITEM BUILD STOP
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(zip)) {
-            String dir = name.toLowerCase() + "/";
+            String dir = name.toLowerCase(java.util.Locale.ROOT) + "/";
             stored(z, dir + "data.pkl", pkl.toByteArray());
             stored(z, dir + "code/__torch__.py", source.getBytes(StandardCharsets.UTF_8));
             stored(z, dir + "constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});

@@ -32,6 +32,15 @@ class ScriptFunctionTest {
     }
 
     @Test
+    void aFunctionLibtorchCannotCompileIsReportedUnavailableSoCallersKeepTheirDjlOps() {
+        ScriptFunction broken = new ScriptFunction("Broken", "x", "return torch.no_such_op(x)");
+        assertFalse(broken.available());
+        assertFalse(broken.available(), "asked again: still unavailable, not retried");
+        assertThrows(IllegalStateException.class, () -> broken.apply());
+        assertTrue(broken.toString().contains("not available"), broken.toString());
+    }
+
+    @Test
     void fusedSiluHasTorchsValueAndGradient() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray g = m.create(VALUES, new Shape(VALUES.length));
