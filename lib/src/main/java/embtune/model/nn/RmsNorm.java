@@ -36,8 +36,8 @@ public class RmsNorm extends Module {
         return Scopes.keep(() -> { // x * rsqrt is a full-size temporary
             NDArray x32 = Cast.toFloat32(x);
             NDArray variance = x32.norm(new int[] {-1}, true).square().div(dimTensor); // [.., 1], as mean divides
-            // the weight multiplies in place: a fresh array saved when the weight is frozen (LoRA, inference); when it
-            // is trained, autograd keeps a copy of the normalised x for its gradient, as the out-of-place product would
+            // the weight multiplies in place: one fresh array fewer when the weight is frozen (LoRA, inference); when
+            // it is trained, autograd keeps a copy of the normalised x for its gradient, as the out-of-place product would
             return Cast.to(x32.mul(variance.add(epsTensor).pow(minusHalf)).muli(array(weight)), x.getDataType());
         });
     }
