@@ -17,7 +17,7 @@ public abstract class Encoder extends Module {
 
     /**
      * What every layer reads besides h: attention biases, {@code full} for global layers and
-     * {@code local} for sliding ones (or null), and per-batch rotary tables (cos, sin) where
+     * {@code local} for sliding ones (or null), and per-batch rotary tables (cos, signed sin: see {@link Rope#rotate}) where
      * positions are not simply 0..T-1 (Qwen2-VL's M-RoPE), else null.
      */
     public record Masks(NDArray full, NDArray local, ai.djl.ndarray.NDList rotary) {

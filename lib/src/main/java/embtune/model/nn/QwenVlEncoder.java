@@ -26,6 +26,7 @@ public class QwenVlEncoder extends QwenEncoder {
     final VisionTower visual;
     private final ModelConfig.VisionConfig v;
     private NDArray sections; // [3, head_dim]: inv_freq where the column's section is that axis, else 0
+    private NDArray sinSigns; // [head_dim]: -1 then +1, rotate_half's sign for the sin table (Rope.rotate)
 
     public QwenVlEncoder(ModelConfig c) {
         super(c);
@@ -44,7 +45,10 @@ public class QwenVlEncoder extends QwenEncoder {
             w[axis * d + j] = inv[i];
         }
         sections = manager.create(w, new Shape(3, d));
-        ai.djl.ndarray.NDScope.unregister(sections);
+        float[] ones = new float[d];
+        java.util.Arrays.fill(ones, 1f);
+        sinSigns = manager.create(Rope.signed(ones, d));
+        ai.djl.ndarray.NDScope.unregister(sections, sinSigns);
     }
 
     @Override
@@ -53,7 +57,7 @@ public class QwenVlEncoder extends QwenEncoder {
         if (inputs.size() < 3) return text;
         // angle[b, t, j] = position[axis(j), b, t] * inv_freq[j]: a product with two exact zeros added, as torch's float32 outer product
         NDArray angles = inputs.get(2).toType(DataType.FLOAT32, false).transpose(1, 2, 0).matMul(sections).expandDims(1);
-        return new Masks(text.full(), text.local(), new NDList(angles.cos(), angles.sin()));
+        return new Masks(text.full(), text.local(), new NDList(angles.cos(), angles.sin().muli(sinSigns)));
     }
 
     @Override

@@ -10,14 +10,15 @@ import ai.djl.ndarray.types.Shape;
  * Rotary position embedding, "default" type, rotate-half convention:
  * {@code inv_freq_i = theta^(-2i/d)}, {@code angle = pos * inv_freq}, and
  * {@code x' = x cos + rotate_half(x) sin} with {@code rotate_half([a, b]) = [-b, a]}.
- * cos/sin tables are built once per length (in float32 like transformers) and kept on the device.
+ * cos and sin tables are built once per length (in float32 like transformers) and kept on the
+ * device; the sin table carries rotate_half's sign ({@link #rotate}), so no call builds it.
  */
 public final class Rope {
     private final int dim;
     private final double theta;
     private final NDManager manager;
-    private NDArray cos, sin; // [maxLen, dim]
-    private NDArray cosHalf, sinHalf; // float16 copies for --precision fp16 (a float32 table would promote q and k)
+    private NDArray cos, signedSin; // [maxLen, dim]
+    private NDArray cosHalf, signedSinHalf; // float16 copies for --precision fp16 (a float32 table would promote q and k)
     private int cached;
 
     public Rope(int dim, double theta, NDManager manager) {
@@ -33,24 +34,32 @@ public final class Rope {
         boolean half = x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16;
         if (half && cosHalf == null) {
             cosHalf = cos.toType(x.getDataType(), false);
-            sinHalf = sin.toType(x.getDataType(), false);
-            NDScope.unregister(cosHalf, sinHalf);
+            signedSinHalf = signedSin.toType(x.getDataType(), false);
+            NDScope.unregister(cosHalf, signedSinHalf);
         }
-        NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? sinHalf : sin).get(new NDIndex(":{}", t));
+        NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? signedSinHalf : signedSin).get(new NDIndex(":{}", t));
         return rotate(x, c, s);
     }
 
-    /** {@code x cos + rotate_half(x) sin} with tables that broadcast against x (last axis: the rotated dims). */
-    public static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+    /**
+     * {@code x cos + rotate_half(x) sin} with tables that broadcast against x (last axis: the rotated
+     * dims). rotate_half(x) sin = [-x2, x1] [s1, s2] = [x2, x1] [-s1, s2], so the sign goes on the
+     * table, where whoever builds it puts it once ({@link #signed}), not on (and back through) half of
+     * x: {@code signedSin} is [-s1, s2].
+     */
+    public static NDArray rotate(NDArray x, NDArray cos, NDArray signedSin) {
         long mid = x.getShape().get(x.getShape().dimension() - 1) / 2;
-        NDIndex first = new NDIndex("..., :{}", mid), second = new NDIndex("..., {}:", mid);
-        // rotate_half(x) sin = [-x2, x1] [s1, s2] = [x2, x1] [-s1, s2]: the sign goes on the small table,
-        // not on (and back through) half of x
-        NDArray signedSin = sin.get(first).neg().concat(sin.get(second), -1);
-        NDArray swapped = x.get(second).concat(x.get(first), -1);
+        NDArray swapped = x.get(new NDIndex("..., {}:", mid)).concat(x.get(new NDIndex("..., :{}", mid)), -1);
         // in place on the concatenation, which cat lays out contiguously even when x is a transposed view:
         // the result is then contiguous too, so attention's reshapes of q and k are views, not copies
         return swapped.muli(signedSin).addi(x.mul(cos));
+    }
+
+    /** sin values laid out [s1, s2] along rows of {@code dim}, with the first half negated in place: [-s1, s2]. */
+    public static float[] signed(float[] sin, int dim) {
+        for (int o = 0; o < sin.length; o += dim)
+            for (int i = 0; i < dim / 2; i++) sin[o + i] = -sin[o + i];
+        return sin;
     }
 
     /** theta^(-2i/dim) for i < dim/2, in float32 as transformers computes it. */
@@ -73,16 +82,16 @@ public final class Rope {
             }
         if (cos != null) {
             cos.close();
-            sin.close();
+            signedSin.close();
         }
         if (cosHalf != null) {
             cosHalf.close();
-            sinHalf.close();
-            cosHalf = sinHalf = null;
+            signedSinHalf.close();
+            cosHalf = signedSinHalf = null;
         }
         cos = manager.create(c, new Shape(len, dim));
-        sin = manager.create(s, new Shape(len, dim));
-        NDScope.unregister(cos, sin); // lives with the model, not with the step that first needed it
+        signedSin = manager.create(signed(s, dim), new Shape(len, dim));
+        NDScope.unregister(cos, signedSin); // lives with the model, not with the step that first needed it
         cached = len;
     }
 }

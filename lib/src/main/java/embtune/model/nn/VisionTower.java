@@ -46,7 +46,7 @@ public class VisionTower extends Module {
     }
 
     /**
-     * cos/sin [N, 1, head_dim] for each patch's (row, column) in the processor's merge-window order:
+     * cos and signed sin (see {@link Rope#rotate}) [N, 1, head_dim] for each patch's (row, column) in the processor's merge-window order:
      * frequencies theta^(-2i/(head_dim/2)), i < head_dim/4, laid out [row freqs, column freqs] twice.
      */
     NDList rotary(long[][] grids, NDManager manager) {
@@ -74,7 +74,7 @@ public class VisionTower extends Module {
                                 System.arraycopy(cos, o, cos, o + d / 2, d / 2); // the second half repeats the first
                                 System.arraycopy(sin, o, sin, o + d / 2, d / 2);
                             }
-        return new NDList(manager.create(cos, new Shape(n, 1, d)), manager.create(sin, new Shape(n, 1, d)));
+        return new NDList(manager.create(cos, new Shape(n, 1, d)), manager.create(Rope.signed(sin, d), new Shape(n, 1, d)));
     }
 
     /** A Conv3d whose stride equals its kernel is one matrix product per patch: x W^T with W [embed, 3*T*P*P]. */
