@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
+import embtune.model.nn.ScriptFunction;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -17,9 +18,13 @@ import java.util.Map;
  * </pre>
  * Moments exist only for the parameters given (so LoRA keeps none for frozen weights). Updates
  * are in place; per-step scalars are three tensors shared by all parameters, not one per op.
- * A step consumes the gradients: each serves as scratch space for its moments and is then dropped
- * (torch's {@code zero_grad()}, set to None), so the step allocates no parameter-sized array for
- * them and no gradient holds memory through the next forward pass.
+ * A step consumes the gradients: each is dropped after its update (torch's {@code zero_grad()}, set
+ * to None), so no gradient holds memory through the next forward pass.
+ * <p>A full-precision step runs torch's fused AdamW kernel ({@code torch._fused_adamw_}, what
+ * {@code AdamW(fused=True)} calls): one pass over each parameter, its gradient and its moments,
+ * with no temporaries, where the same math as separate ops makes a dozen passes and a fresh
+ * parameter-sized array for the square root (for a 150k-row embedding table, 600 MB mapped and
+ * zeroed anew each step). If this libtorch lacks the kernel, the ops below compute it instead.
  */
 public final class AdamW {
     private final Map<String, Parameter> params;
@@ -29,8 +34,15 @@ public final class AdamW {
     private final NDManager manager;
     private long step;
     private NDArray applied; // float16 runs: steps actually applied, on the device (skipped ones do not count)
+    private final ScriptFunction fused;
+    private boolean fusedFailed; // also the tests' switch to the composed ops
 
     public AdamW(Map<String, Parameter> params, NDManager manager, double beta1, double beta2, double eps, double weightDecay) {
+        this(params, manager, beta1, beta2, eps, weightDecay, true);
+    }
+
+    /** {@code fusedKernel} false: always the composed ops (tests compare the two). */
+    AdamW(Map<String, Parameter> params, NDManager manager, double beta1, double beta2, double eps, double weightDecay, boolean fusedKernel) {
         this.params = params;
         this.manager = manager;
         this.beta1 = beta1;
@@ -42,6 +54,13 @@ public final class AdamW {
         b2 = constant(beta2);
         gradSquareScale = constant((1 - beta2) / ((1 - beta1) * (1 - beta1))); // ((1 - b1) g)^2 -> (1 - b2) g^2
         epsT = constant(eps);
+        // the hyperparameters are literals of the compiled function; lr and the step count are tensors (they change)
+        fused = new ScriptFunction("AdamWStep", "p, g, m, v, step, lr", String.join("\n",
+                "ps, ms, vs = [p], [m], [v]",
+                "torch._fused_adamw_(ps, [g], ms, vs, [], [step], lr=lr, beta1=" + beta1 + ", beta2=" + beta2
+                        + ", weight_decay=" + weightDecay + ", eps=" + eps + ", amsgrad=False, maximize=False)",
+                "return ps[0]")); // returning an updated list keeps TorchScript from discarding the call as unused
+        fusedFailed = !fusedKernel;
         params.forEach((name, p) -> {
             m.put(name, keep(p.getArray().zerosLike()));
             v.put(name, keep(p.getArray().zerosLike()));
@@ -63,6 +82,7 @@ public final class AdamW {
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
+            if (fusedUpdate(lr)) return;
             update(manager.create((float) (1 - lr * weightDecay)), manager.create((float) (lr / bc1)),
                     manager.create((float) Math.sqrt(bc2)), b1, oneMinusB1, b2, gradSquareScale, null);
         }
@@ -89,6 +109,32 @@ public final class AdamW {
             update(where(ok, manager.create((float) (1 - lr * weightDecay)), one), where(ok, bc1.pow(-1f).mul((float) lr), zero), bc2Sqrt,
                     where(ok, b1, one), where(ok, oneMinusB1, zero), where(ok, b2, one), where(ok, gradSquareScale, zero), ok);
         }
+    }
+
+    /**
+     * The update through torch's fused kernel, one call per parameter; false (nothing updated) when
+     * this libtorch has no such kernel for these tensors, which its first call finds out.
+     */
+    private boolean fusedUpdate(double lr) {
+        if (!usesFusedKernel()) return false;
+        NDArray t = manager.create((float) step), rate = manager.create((float) lr);
+        boolean first = true;
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            Parameter param = e.getValue();
+            NDArray p = param.getArray();
+            try {
+                fused.apply(p, p.getGradient(), m.get(e.getKey()), v.get(e.getKey()), t, rate).close();
+            } catch (RuntimeException ex) {
+                if (!first) throw ex; // some parameters are updated already: falling back would update them twice
+                fusedFailed = true; // refused before writing anything (a kernel checks its inputs first)
+                System.err.println("note: libtorch's fused AdamW refused these tensors (" + String.valueOf(ex.getMessage()).lines().findFirst().orElse("")
+                        + "); using DJL ops instead");
+                return false;
+            }
+            first = false;
+            embtune.model.Torch.dropGradient(param);
+        }
+        return true;
     }
 
     /** The update itself, with the step's scalars as device tensors; {@code ok} (or null) selects zero gradients on a skip. */
@@ -123,6 +169,11 @@ public final class AdamW {
         return ai.djl.ndarray.NDArrays.where(condition, a, b);
     }
 
+    /** Whether full-precision steps run torch's fused kernel (false: this libtorch refused it, or a test asked for the ops). */
+    public boolean usesFusedKernel() {
+        return !fusedFailed && fused.available();
+    }
+
     public long steps() {
         return step;
     }
@@ -147,5 +198,11 @@ public final class AdamW {
         this.step = steps;
         NDArray a = state.get("applied_steps");
         if (a != null) applied = keep(manager.create(a.toFloatArray()[0]));
+    }
+
+    @Override
+    public String toString() {
+        return "AdamW(betas " + beta1 + "/" + beta2 + ", eps " + eps + ", weight decay " + weightDecay + ", " + params.size()
+                + " tensors, " + step + " steps, " + (usesFusedKernel() ? "torch's fused kernel" : "composed ops") + ")";
     }
 }

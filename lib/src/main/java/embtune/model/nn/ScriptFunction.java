@@ -25,27 +25,27 @@ import java.util.zip.ZipOutputStream;
  * If this libtorch refuses the archive, {@link #available()} is false and callers keep their
  * own composition of DJL ops.
  */
-final class ScriptFunction {
+public final class ScriptFunction {
     private final String name, source;
     private volatile PtSymbolBlock module;
     private volatile boolean failed;
 
     /**
      * {@code body} is TorchScript over the tensor arguments {@code params} (for example
-     * {@code "x"} and {@code "return torch.silu(x)"}).
+     * {@code "x"} and {@code "return torch.silu(x)"}); it may span lines, the last returning a tensor.
      */
-    ScriptFunction(String name, String params, String body) {
+    public ScriptFunction(String name, String params, String body) {
         this.name = name;
         this.source = source(name, params, body);
     }
 
     /** Whether libtorch compiled the function (compiled on the first call, once per JVM). */
-    boolean available() {
+    public boolean available() {
         return module() != null;
     }
 
     /** Runs the function; its output belongs to the first argument's manager. */
-    NDArray apply(NDArray... args) {
+    public NDArray apply(NDArray... args) {
         PtSymbolBlock m = module();
         if (m == null) throw new IllegalStateException(name + " is not available in this libtorch");
         return IValueUtils.forward(m, new NDList(args), true).singletonOrThrow();
@@ -80,7 +80,7 @@ final class ScriptFunction {
                 + "  __buffers__ = []\n"
                 + "  training : bool\n"
                 + "  def forward(self: __torch__." + name + args + ") -> Tensor:\n"
-                + "    " + body + "\n";
+                + "    " + body.replace("\n", "\n    ") + "\n";
     }
 
     /**
