@@ -2,6 +2,7 @@ package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
 
@@ -37,9 +38,15 @@ public class Linear extends Module {
     }
 
     private NDArray base(NDArray x) {
-        return bias == null
-                ? ai.djl.nn.core.Linear.linear(x, weight(weight)).head()
-                : ai.djl.nn.core.Linear.linear(x, weight(weight), weight(bias)).head();
+        if (bias == null) return ai.djl.nn.core.Linear.linear(x, weight(weight)).head();
+        if (x.getShape().dimension() == 2) return ai.djl.nn.core.Linear.linear(x, weight(weight), weight(bias)).head();
+        // [.., in] as rows [N, in]: this libtorch fuses the bias into the product (addmm: the bias is copied into
+        // the output, which the GEMM then adds to) only for 2-d inputs; for more dims it zeroes the output for the
+        // GEMM and adds the bias in a second pass
+        long[] s = x.getShape().getShape();
+        long[] outShape = java.util.Arrays.copyOf(s, s.length);
+        outShape[s.length - 1] = out;
+        return ai.djl.nn.core.Linear.linear(x.reshape(-1, in), weight(weight), weight(bias)).head().reshape(new Shape(outShape));
     }
 
     /** Adds a rank-r adapter; its two matrices become parameters named lora_A.weight and lora_B.weight. */
