@@ -26,14 +26,22 @@ public class Linear extends Module {
         this.bias = bias ? param("bias", out) : null;
     }
 
+    // y += a w^T in place (torch's addmm_, which DJL does not bind): the adapter's product lands in the base
+    // output, where B(A(h)) would be a fresh [.., out] array and then a pass adding it
+    static final ScriptFunction ADD_PRODUCT = new ScriptFunction("AddProduct", "y, a, w", "return y.addmm_(a, w.t())");
+
     public NDArray forward(NDArray x) {
         if (loraA == null) return base(x);
         // scaling applies to the rank-r activations, B(s * A(h)) = s * B(A(h)): a [.., r] multiply forward and
         // backward instead of an [.., out] one; in its own scope and in place, so the base output and the
         // adapter's temporaries are freed on return rather than with the enclosing block
         return Scopes.keep(() -> {
-            NDArray h = loraDropout > 0 && training ? Dropout.dropout(x, loraDropout, true).head() : x;
-            return base(x).addi(loraB.forward(loraA.forward(h).muli(scaling)));
+            NDArray rows = x.reshape(-1, in); // addmm_ takes matrices
+            NDArray h = loraDropout > 0 && training ? Dropout.dropout(rows, loraDropout, true).head() : rows;
+            NDArray a = loraA.forward(h).muli(scaling);
+            NDArray y = ADD_PRODUCT.available() ? ADD_PRODUCT.apply(base(rows), a, loraB.weight(loraB.weight))
+                    : base(rows).addi(loraB.forward(a));
+            return y.reshape(outShape(x));
         });
     }
 
@@ -43,10 +51,14 @@ public class Linear extends Module {
         // [.., in] as rows [N, in]: this libtorch fuses the bias into the product (addmm: the bias is copied into
         // the output, which the GEMM then adds to) only for 2-d inputs; for more dims it zeroes the output for the
         // GEMM and adds the bias in a second pass
-        long[] s = x.getShape().getShape();
-        long[] outShape = java.util.Arrays.copyOf(s, s.length);
-        outShape[s.length - 1] = out;
-        return ai.djl.nn.core.Linear.linear(x.reshape(-1, in), weight(weight), weight(bias)).head().reshape(new Shape(outShape));
+        return ai.djl.nn.core.Linear.linear(x.reshape(-1, in), weight(weight), weight(bias)).head().reshape(outShape(x));
+    }
+
+    /** x's shape with the last axis {@code out}. */
+    private Shape outShape(NDArray x) {
+        long[] s = x.getShape().getShape().clone();
+        s[s.length - 1] = out;
+        return new Shape(s);
     }
 
     /** Adds a rank-r adapter; its two matrices become parameters named lora_A.weight and lora_B.weight. */
