@@ -34,9 +34,8 @@ import java.util.Random;
  * itself) and then PyTorch (bench/pytorch_peer.py with the reference venv, see .ci/python-ref.sh),
  * one after the other on the same cores, {@code rounds} times over, printing one JSON line: each
  * side's best round and embtune/PyTorch.
- * Training rows: random weights, AdamW (torch's fused kernel on both sides), clipping at 1.0, random token ids, the median step time
- * in both. Embedding rows: the
- * imported all-MiniLM-L6-v2 over 640 real STS-B sentences, batch 64, and a random Qwen3-0.6B-shaped
+ * Training rows: random weights, AdamW (torch's fused kernel on both sides), clipping at 1.0,
+ * random token ids, the median step time in both. Embedding rows: the imported all-MiniLM-L6-v2 over 640 real STS-B sentences, batch 64, and a random Qwen3-0.6B-shaped
  * 2-layer model over 256 x 128 random token ids, batch 32; each the median of five passes after a
  * warm-up pass, in both.
  */

@@ -2,10 +2,10 @@
 
     python pytorch_peer.py WORKLOAD STEPS WARMUP [MODEL_DIR]
 
-Training workloads: random weights, AdamW (fused, as transformers picks it), global-norm clipping, sdpa attention, random token ids of the
-workload's length (as embtune's side uses). Embedding workloads: SentenceTransformer.encode over 640 real STS-B
-sentences with the model folder embtune imported (same weights, same texts), and a random Qwen3-shaped model over
-random ids; the median of five passes. Prints one JSON line.
+Training workloads: random weights, AdamW (fused, as transformers picks it), global-norm clipping, sdpa attention,
+random token ids of the workload's length (as embtune's side uses). Embedding workloads: SentenceTransformer.encode
+over 640 real STS-B sentences with the model folder embtune imported (same weights, same texts), and a random
+Qwen3-shaped model over random ids; the median of five passes. Prints one JSON line.
 """
 import json
 import os
