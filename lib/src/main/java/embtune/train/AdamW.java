@@ -35,7 +35,7 @@ public final class AdamW {
     private long step;
     private NDArray applied; // float16 runs: steps actually applied, on the device (skipped ones do not count)
     private final ScriptFunction fused;
-    private boolean fusedFailed; // also the tests' switch to the composed ops
+    private boolean fusedWanted; // false when a test asks for the composed ops, or once libtorch refused the kernel
 
     public AdamW(Map<String, Parameter> params, NDManager manager, double beta1, double beta2, double eps, double weightDecay) {
         this(params, manager, beta1, beta2, eps, weightDecay, true);
@@ -60,7 +60,7 @@ public final class AdamW {
                 "torch._fused_adamw_(ps, [g], ms, vs, [], [step], lr=lr, beta1=" + beta1 + ", beta2=" + beta2
                         + ", weight_decay=" + weightDecay + ", eps=" + eps + ", amsgrad=False, maximize=False)",
                 "return ps[0]")); // returning an updated list keeps TorchScript from discarding the call as unused
-        fusedFailed = !fusedKernel;
+        fusedWanted = fusedKernel;
         params.forEach((name, p) -> {
             m.put(name, keep(p.getArray().zerosLike()));
             v.put(name, keep(p.getArray().zerosLike()));
@@ -79,10 +79,10 @@ public final class AdamW {
     /** One update with learning rate {@code lr}; gradients must be in place, and are gone afterwards. */
     public void step(double lr) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             if (fusedUpdate(lr)) return;
+            double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step); // the composed ops' bias corrections
             update(manager.create((float) (1 - lr * weightDecay)), manager.create((float) (lr / bc1)),
                     manager.create((float) Math.sqrt(bc2)), b1, oneMinusB1, b2, gradSquareScale, null);
         }
@@ -126,7 +126,7 @@ public final class AdamW {
                 fused.apply(p, p.getGradient(), m.get(e.getKey()), v.get(e.getKey()), t, rate).close();
             } catch (RuntimeException ex) {
                 if (!first) throw ex; // some parameters are updated already: falling back would update them twice
-                fusedFailed = true; // refused before writing anything (a kernel checks its inputs first)
+                fusedWanted = false; // refused before writing anything (a kernel checks its inputs first)
                 System.err.println("note: libtorch's fused AdamW refused these tensors (" + String.valueOf(ex.getMessage()).lines().findFirst().orElse("")
                         + "); using DJL ops instead");
                 return false;
@@ -171,7 +171,7 @@ public final class AdamW {
 
     /** Whether full-precision steps run torch's fused kernel (false: this libtorch refused it, or a test asked for the ops). */
     public boolean usesFusedKernel() {
-        return !fusedFailed && fused.available();
+        return fusedWanted && fused.available();
     }
 
     public long steps() {
