@@ -37,10 +37,21 @@ public final class Attention {
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
-        // and the scores are freed as soon as the probabilities exist
-        NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).reshape(b, kvHeads, rep, t, keys).addi(bias.expandDims(2))
-                .softmax(-1).reshape(b, kvHeads, rep * t, keys));
+        // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a
+        // [.., rep, T, keys] view of it: autograd would rebuild the whole base's gradient for an in-place op on a view
+        NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).addi(perQueryRow(bias, rep)).softmax(-1));
         return probs.matMul(v).reshape(b, heads, t, d);
+    }
+
+    /**
+     * The bias [B, 1, T|1, keys] for scores laid out [B, Hkv, rep*T, keys]: as it is when it broadcasts
+     * (one row for all queries, or one query head per key head), else repeated over the rep query heads
+     * of a group ([B, 1, rep*T, keys], small: no head axis).
+     */
+    static NDArray perQueryRow(NDArray bias, long rep) {
+        long[] s = bias.getShape().getShape();
+        if (rep == 1 || s[2] == 1) return bias;
+        return bias.expandDims(2).broadcast(s[0], 1, rep, s[2], s[3]).reshape(s[0], 1, rep * s[2], s[3]);
     }
 
     /** q k^T * scale; under float16 q is scaled first (smaller scores). */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
+import embtune.model.Torch;
 
 /**
  * {@code y = x W^T + b}, W stored [out, in] as in torch.nn.Linear. With a LoRA adapter attached
@@ -30,6 +31,11 @@ public class Linear extends Module {
     // output, where B(A(h)) would be a fresh [.., out] array and then a pass adding it
     static final ScriptFunction ADD_PRODUCT = new ScriptFunction("AddProduct", "y, a, w", "return y.addmm_(a, w.t())");
 
+    // [N, out] rows back to x's leading dims as torch.matmul returns them (_unsafe_view): autograd sees a new tensor,
+    // not a view of the rows. A residual added in place to a view makes autograd rebuild the gradient of the whole
+    // base in the backward pass (a zero-filled array, a strided copy and a CopySlices pass per block output)
+    static final ScriptFunction UNFLATTEN = new ScriptFunction("Unflatten", "y, x", "return torch._unsafe_view(y, x.size()[:-1] + [y.size(-1)])");
+
     public NDArray forward(NDArray x) {
         if (loraA == null) return base(x);
         // scaling applies to the rank-r activations, B(s * A(h)) = s * B(A(h)): a [.., r] multiply forward and
@@ -41,7 +47,7 @@ public class Linear extends Module {
             NDArray a = loraA.forward(h).muli(scaling);
             NDArray y = ADD_PRODUCT.available() ? ADD_PRODUCT.apply(base(rows), a, loraB.weight(loraB.weight))
                     : base(rows).addi(loraB.forward(a));
-            return y.reshape(outShape(x));
+            return unflatten(y, x);
         });
     }
 
@@ -51,7 +57,13 @@ public class Linear extends Module {
         // [.., in] as rows [N, in]: this libtorch fuses the bias into the product (addmm: the bias is copied into
         // the output, which the GEMM then adds to) only for 2-d inputs; for more dims it zeroes the output for the
         // GEMM and adds the bias in a second pass
-        return ai.djl.nn.core.Linear.linear(x.reshape(-1, in), weight(weight), weight(bias)).head().reshape(outShape(x));
+        return unflatten(ai.djl.nn.core.Linear.linear(x.reshape(-1, in), weight(weight), weight(bias)).head(), x);
+    }
+
+    /** Rows [N, out] shaped as x with its last axis {@code out}; under autograd not a view (see UNFLATTEN). */
+    private NDArray unflatten(NDArray rows, NDArray x) {
+        if (x.getShape().dimension() == 2) return rows;
+        return Torch.recording() && UNFLATTEN.available() ? UNFLATTEN.apply(rows, x) : rows.reshape(outShape(x));
     }
 
     /** x's shape with the last axis {@code out}. */
