@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import embtune.model.Torch;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -25,7 +26,7 @@ public final class Attention {
     private Attention() {}
 
     /**
-     * q [B, H, T, D]; k, v [B, Hkv, T, D] with Hkv dividing H: each key/value head serves H/Hkv
+     * q [B, H, T, D] (scale null: q already carries the softmax scale, see {@link Rope#scaled}); k, v [B, Hkv, T, D] with Hkv dividing H: each key/value head serves H/Hkv
      * consecutive query heads (grouped-query attention). Rather than repeating keys and values
      * H/Hkv times (two copies that autograd would also keep), q is viewed as [B, Hkv, rep*T, D]:
      * each group's queries meet their shared keys in one matmul. bias [B, 1, T|1, T] in their
@@ -54,9 +55,10 @@ public final class Attention {
         return bias.expandDims(2).broadcast(s[0], 1, rep, s[2], s[3]).reshape(s[0], 1, rep * s[2], s[3]);
     }
 
-    /** q k^T * scale; under float16 q is scaled first (smaller scores). */
+    /** q k^T * scale (scale null: q comes scaled); under float16 q is scaled first (smaller scores). */
     private static NDArray scores(NDArray q, NDArray k, NDArray scale) {
         NDArray kT = k.transpose(0, 1, 3, 2);
+        if (scale == null) return q.matMul(kT);
         return q.getDataType() == DataType.FLOAT16 ? q.mul(scale).matMul(kT) : q.matMul(kT).muli(scale); // in place: no second T x T array
     }
 
@@ -69,7 +71,11 @@ public final class Attention {
      */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
         long[] s = q.getShape().getShape();
+        // while autograd records (training), the zeroing is left out: such a query's row feeds nothing but its own
+        // position's later rows (masked as a key, excluded by pooling), so loss and gradients are the same without it
+        boolean recording = Torch.recording();
         return Scopes.keep(() -> {
+            if (recording) return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
             NDArray seesSomething = bias.max(new int[] {-1}, true).exp().reshape(bias.getShape().get(0), -1, 1); // [B, T|1, 1], v's dtype
             return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]).muli(seesSomething);
         });

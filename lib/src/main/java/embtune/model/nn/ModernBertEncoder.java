@@ -63,8 +63,7 @@ public class ModernBertEncoder extends Encoder {
         final boolean sliding;
         final int heads, headDim, intermediate;
         final double theta;
-        Rope rope;
-        NDArray scale;
+        Rope rope, queryRope; // queryRope carries the softmax scale
 
         Layer(ModelConfig c, int index) {
             sliding = c.slidingPerLayer().get(index);
@@ -85,7 +84,7 @@ public class ModernBertEncoder extends Encoder {
         @Override
         protected void onLoad(NDManager manager) {
             rope = new Rope(headDim, theta, manager);
-            scale = Attention.scale(manager, headDim);
+            queryRope = rope.scaled(Math.pow(headDim, -0.5));
         }
 
         @Override
@@ -94,8 +93,8 @@ public class ModernBertEncoder extends Encoder {
             long b = h.getShape().get(0), t = h.getShape().get(1);
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
-            NDArray q = rope.apply(qkv.get(0)), k = rope.apply(qkv.get(1)), v = qkv.get(2);
-            h = h.add(wo.forward(Attention.attendMerged(q, k, v, bias, scale)));
+            NDArray q = queryRope.apply(qkv.get(0)), k = rope.apply(qkv.get(1)), v = qkv.get(2); // q scaled by its tables
+            h = h.add(wo.forward(Attention.attendMerged(q, k, v, bias, null)));
             NDArray gated = wi.forward(mlpNorm.forward(h));
             NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));
             return h.add(mlpOut.forward(Activation.gelu(a).mul(g)));

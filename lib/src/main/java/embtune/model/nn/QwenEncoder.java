@@ -76,7 +76,7 @@ public class QwenEncoder extends Encoder {
         final RmsNorm qNorm, kNorm; // Qwen3 only
         final int heads, kvHeads, headDim;
         final double theta;
-        Rope rope;
+        Rope rope, queryRope; // queryRope carries the softmax scale
         NDArray scale;
 
         SelfAttention(ModelConfig c, double theta) {
@@ -96,6 +96,7 @@ public class QwenEncoder extends Encoder {
         @Override
         protected void onLoad(NDManager manager) {
             rope = new Rope(headDim, theta, manager);
+            queryRope = rope.scaled(Math.pow(headDim, -0.5));
             scale = Attention.scale(manager, headDim);
         }
 
@@ -110,16 +111,18 @@ public class QwenEncoder extends Encoder {
                 kh = kNorm.forward(kh);
             }
             NDArray q0 = qh.transpose(0, 2, 1, 3), k0 = kh.transpose(0, 2, 1, 3);
-            qh = Scopes.keep(() -> rotate(q0, masks));
-            kh = Scopes.keep(() -> rotate(k0, masks));
+            // q leaves the rotation scaled by head_dim^-0.5 (its tables carry it): the scores need no scaling
+            qh = Scopes.keep(() -> rotate(q0, masks, true));
+            kh = Scopes.keep(() -> rotate(k0, masks, false));
             NDArray q = qh, k = kh;
-            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), scale)));
+            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), null)));
         }
 
-        /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE). */
-        private NDArray rotate(NDArray x, Masks masks) {
-            if (masks.rotary() == null) return rope.apply(x);
-            return Rope.rotate(x, Cast.to(masks.rotary().get(0), x.getDataType()), Cast.to(masks.rotary().get(1), x.getDataType()));
+        /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE); queries scaled. */
+        private NDArray rotate(NDArray x, Masks masks, boolean query) {
+            if (masks.rotary() == null) return (query ? queryRope : rope).apply(x);
+            NDArray cos = Cast.to(masks.rotary().get(0), x.getDataType()), sin = Cast.to(masks.rotary().get(1), x.getDataType());
+            return query ? Rope.rotate(x, cos.mul(scale), sin.mul(scale)) : Rope.rotate(x, cos, sin);
         }
     }
 }

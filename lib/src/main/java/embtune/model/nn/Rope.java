@@ -15,16 +15,29 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class Rope {
     private final int dim;
-    private final double theta;
+    private final double theta, factor;
     private final NDManager manager;
     private NDArray cos, signedSin; // [maxLen, dim]
     private NDArray cosHalf, signedSinHalf; // float16 copies for --precision fp16 (a float32 table would promote q and k)
     private int cached;
 
     public Rope(int dim, double theta, NDManager manager) {
+        this(dim, theta, manager, 1);
+    }
+
+    private Rope(int dim, double theta, NDManager manager, double factor) {
         this.dim = dim;
         this.theta = theta;
         this.manager = manager;
+        this.factor = factor;
+    }
+
+    /**
+     * The same rotation times {@code factor}, which its tables carry: for queries, attention's
+     * softmax scale, so the scores need no pass of their own (nor a gradient of one).
+     */
+    public Rope scaled(double factor) {
+        return new Rope(dim, theta, manager, this.factor * factor);
     }
 
     /** Rotates q or k shaped [B, H, T, dim]; positions are 0..T-1. */
@@ -77,8 +90,8 @@ public final class Rope {
         for (int p = 0; p < len; p++)
             for (int i = 0; i < dim; i++) {
                 float angle = p * invFreq[i % (dim / 2)]; // float32 product, as torch computes it
-                c[p * dim + i] = (float) Math.cos(angle);
-                s[p * dim + i] = (float) Math.sin(angle);
+                c[p * dim + i] = (float) (Math.cos(angle) * factor);
+                s[p * dim + i] = (float) (Math.sin(angle) * factor);
             }
         if (cos != null) {
             cos.close();
