@@ -26,7 +26,8 @@ public final class Attention {
     private Attention() {}
 
     /**
-     * q [B, H, T, D] (scale null: q already carries the softmax scale, see {@link Rope#scaled}); k, v [B, Hkv, T, D] with Hkv dividing H: each key/value head serves H/Hkv
+     * q [B, H, T, D] (scale null: q already carries the softmax scale, see {@link Rope#scaled});
+     * k, v [B, Hkv, T, D] with Hkv dividing H: each key/value head serves H/Hkv
      * consecutive query heads (grouped-query attention). Rather than repeating keys and values
      * H/Hkv times (two copies that autograd would also keep), q is viewed as [B, Hkv, rep*T, D]:
      * each group's queries meet their shared keys in one matmul. bias [B, 1, T|1, T] in their
@@ -64,7 +65,7 @@ public final class Attention {
 
     /**
      * Attention over heads (q [B, H, T, D], k and v [B, Hkv, T, D]), returned with the heads merged
-     * back: [B, T, H*D]. A query that may see no key at all gets a zero output, as PyTorch's fused
+     * back: [B, T, H*D]. Unless autograd records, a query that may see no key at all gets a zero output, as PyTorch's fused
      * attention gives (transformers' hidden states at left padding): exp(max bias) is exactly 1 where
      * some key is visible (max 0) and 0 where all are masked (-MAX), applied in place to the merged
      * copy, so it costs neither a T x T array nor another [B, T, H*D] one.
