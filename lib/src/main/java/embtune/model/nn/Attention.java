@@ -72,13 +72,13 @@ public final class Attention {
      */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
         long[] s = q.getShape().getShape();
-        // while autograd records (training), the zeroing is left out: such a query's row feeds nothing but its own
-        // position's later rows (masked as a key, excluded by pooling), so loss and gradients are the same without it
-        boolean recording = Torch.recording();
         return Scopes.keep(() -> {
-            if (recording) return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+            NDArray merged = attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+            // while autograd records (training), the zeroing is left out: such a query's row feeds nothing but its own
+            // position's later rows (masked as a key, excluded by pooling), so loss and gradients are the same without it
+            if (Torch.recording()) return merged;
             NDArray seesSomething = bias.max(new int[] {-1}, true).exp().reshape(bias.getShape().get(0), -1, 1); // [B, T|1, 1], v's dtype
-            return attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]).muli(seesSomething);
+            return merged.muli(seesSomething);
         });
     }
 
