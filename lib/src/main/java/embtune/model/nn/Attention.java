@@ -41,7 +41,7 @@ public final class Attention {
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
         // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a
         // [.., rep, T, keys] view of it: autograd would rebuild the whole base's gradient for an in-place op on a view
-        NDArray probs = Scopes.keep(() -> scores(grouped, k, scale).addi(perQueryRow(bias, rep)).softmax(-1));
+        NDArray probs = Scopes.keep(() -> softmax(scores(grouped, k, scale).addi(perQueryRow(bias, rep))));
         return probs.matMul(v).reshape(b, heads, t, d);
     }
 
@@ -54,6 +54,14 @@ public final class Attention {
         long[] s = bias.getShape().getShape();
         if (rep == 1 || s[2] == 1) return bias;
         return bias.expandDims(2).broadcast(s[0], 1, rep, s[2], s[3]).reshape(s[0], 1, rep * s[2], s[3]);
+    }
+
+    // softmax written over its input (each row is read before it is written): no second [.., T, keys] array
+    static final ScriptFunction SOFTMAX_IN_PLACE = new ScriptFunction("SoftmaxInPlace", "x", "return torch.softmax(x, -1, out=x)");
+
+    /** Softmax over the last axis; unless autograd records (it keeps the output, not the input), over the scores themselves. */
+    private static NDArray softmax(NDArray scores) {
+        return !Torch.recording() && SOFTMAX_IN_PLACE.available() ? SOFTMAX_IN_PLACE.apply(scores) : scores.softmax(-1);
     }
 
     /** q k^T * scale (scale null: q comes scaled); under float16 q is scaled first (smaller scores). */

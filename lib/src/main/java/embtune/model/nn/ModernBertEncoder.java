@@ -93,7 +93,7 @@ public class ModernBertEncoder extends Encoder {
             long b = h.getShape().get(0), t = h.getShape().get(1);
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
-            NDArray q = queryRope.apply(qkv.get(0)), k = rope.apply(qkv.get(1)), v = qkv.get(2); // q scaled by its tables
+            NDArray q = queryRope.applySpending(qkv.get(0)), k = rope.applySpending(qkv.get(1)), v = qkv.get(2); // q scaled by its tables; qkv is ours to spend
             h = h.add(wo.forward(Attention.attendMerged(q, k, v, bias, null)));
             NDArray gated = wi.forward(mlpNorm.forward(h));
             NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));

@@ -120,9 +120,10 @@ public class QwenEncoder extends Encoder {
 
         /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE); queries scaled. */
         private NDArray rotate(NDArray x, Masks masks, boolean query) {
-            if (masks.rotary() == null) return (query ? queryRope : rope).apply(x);
+            // x is a view of this layer's own projection (or its norm), used for nothing else: the rotation may spend it
+            if (masks.rotary() == null) return (query ? queryRope : rope).applySpending(x);
             NDArray cos = Cast.to(masks.rotary().get(0), x.getDataType()), sin = Cast.to(masks.rotary().get(1), x.getDataType());
-            return query ? Rope.rotate(x, cos.mul(scale), sin.mul(scale)) : Rope.rotate(x, cos, sin);
+            return query ? Rope.rotateSpending(x, cos.mul(scale), sin.mul(scale)) : Rope.rotateSpending(x, cos, sin);
         }
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import embtune.model.Torch;
 
 /**
  * Rotary position embedding, "default" type, rotate-half convention:
@@ -42,6 +43,15 @@ public final class Rope {
 
     /** Rotates q or k shaped [B, H, T, dim]; positions are 0..T-1. */
     public NDArray apply(NDArray x) {
+        return apply(x, false);
+    }
+
+    /** {@link #apply} for a caller that has no further use for x (see {@link #rotateSpending}). */
+    public NDArray applySpending(NDArray x) {
+        return apply(x, !Torch.recording());
+    }
+
+    private NDArray apply(NDArray x, boolean overwriteX) {
         int t = (int) x.getShape().get(2);
         ensure(t);
         boolean half = x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16;
@@ -51,7 +61,7 @@ public final class Rope {
             NDScope.unregister(cosHalf, signedSinHalf);
         }
         NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? signedSinHalf : signedSin).get(new NDIndex(":{}", t));
-        return rotate(x, c, s);
+        return rotate(x, c, s, overwriteX);
     }
 
     /**
@@ -61,11 +71,23 @@ public final class Rope {
      * x: {@code signedSin} is [-s1, s2].
      */
     public static NDArray rotate(NDArray x, NDArray cos, NDArray signedSin) {
+        return rotate(x, cos, signedSin, false);
+    }
+
+    /**
+     * {@link #rotate} for a caller that has no further use for x: unless autograd records (inference), x takes
+     * the cos product in place, so the rotation makes one fresh array instead of two.
+     */
+    public static NDArray rotateSpending(NDArray x, NDArray cos, NDArray signedSin) {
+        return rotate(x, cos, signedSin, !Torch.recording());
+    }
+
+    private static NDArray rotate(NDArray x, NDArray cos, NDArray signedSin, boolean overwriteX) {
         long mid = x.getShape().get(x.getShape().dimension() - 1) / 2;
         NDArray swapped = x.get(new NDIndex("..., {}:", mid)).concat(x.get(new NDIndex("..., :{}", mid)), -1);
         // in place on the concatenation, which cat lays out contiguously even when x is a transposed view:
         // the result is then contiguous too, so attention's reshapes of q and k are views, not copies
-        return swapped.muli(signedSin).addi(x.mul(cos));
+        return swapped.muli(signedSin).addi(overwriteX ? x.muli(cos) : x.mul(cos));
     }
 
     /** sin values laid out [s1, s2] along rows of {@code dim}, with the first half negated in place: [-s1, s2]. */
