@@ -106,9 +106,9 @@ public class QwenEncoder extends Encoder {
             NDArray qh = q.forward(x).reshape(b, t, heads, headDim);
             NDArray kh = k.forward(x).reshape(b, t, kvHeads, headDim);
             NDArray vh = Attention.splitHeads(v.forward(x), kvHeads, headDim);
-            if (qNorm != null) {
-                qh = qNorm.forward(qh);
-                kh = kNorm.forward(kh);
+            if (qNorm != null) { // the projections' outputs are ours: the norms may spend them
+                qh = qNorm.forwardSpending(qh);
+                kh = kNorm.forwardSpending(kh);
             }
             NDArray q0 = qh.transpose(0, 2, 1, 3), k0 = kh.transpose(0, 2, 1, 3);
             // q leaves the rotation scaled by head_dim^-0.5 (its tables carry it): the scores need no scaling

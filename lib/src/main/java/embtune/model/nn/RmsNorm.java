@@ -3,6 +3,7 @@ package embtune.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import embtune.model.Torch;
 
 /**
  * {@code w * x * rsqrt(mean(x^2) + eps)} over the last axis (Qwen's RMSNorm). The inverse root is
@@ -33,12 +34,26 @@ public class RmsNorm extends Module {
 
     /** In float32 whatever the input dtype (Qwen's residual stream squares past float16's range), output in the input's. */
     public NDArray forward(NDArray x) {
+        return forward(x, false);
+    }
+
+    /**
+     * {@link #forward} for a caller that has no further use for x (Qwen's q and k projections): unless autograd
+     * records (inference), x is normalised in place, no fresh array.
+     */
+    public NDArray forwardSpending(NDArray x) {
+        return forward(x, !Torch.recording());
+    }
+
+    private NDArray forward(NDArray x, boolean overwriteX) {
         return Scopes.keep(() -> { // x * rsqrt is a full-size temporary
             NDArray x32 = Cast.toFloat32(x);
             NDArray variance = x32.norm(new int[] {-1}, true).square().div(dimTensor); // [.., 1], as mean divides
+            NDArray inverseRoot = variance.add(epsTensor).pow(minusHalf);
             // the weight multiplies in place: one fresh array fewer when the weight is frozen (LoRA, inference); when
             // it is trained, autograd keeps a copy of the normalised x for its gradient, as the out-of-place product would
-            return Cast.to(x32.mul(variance.add(epsTensor).pow(minusHalf)).muli(array(weight)), x.getDataType());
+            NDArray normalised = overwriteX ? x32.muli(inverseRoot) : x32.mul(inverseRoot);
+            return Cast.to(normalised.muli(array(weight)), x.getDataType());
         });
     }
 }
