@@ -1,6 +1,7 @@
 package embtune.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -83,8 +84,11 @@ public final class Rope {
     }
 
     private static NDArray rotate(NDArray x, NDArray cos, NDArray signedSin, boolean overwriteX) {
-        long mid = x.getShape().get(x.getShape().dimension() - 1) / 2;
-        NDArray swapped = x.get(new NDIndex("..., {}:", mid)).concat(x.get(new NDIndex("..., :{}", mid)), -1);
+        int last = x.getShape().dimension() - 1;
+        // halves by split, not two slices: backward, a split concatenates the halves' gradients into one array, where
+        // each slice would fill a zeroed array of x's size
+        NDList halves = x.split(new long[] {x.getShape().get(last) / 2}, last);
+        NDArray swapped = halves.get(1).concat(halves.get(0), last);
         // in place on the concatenation, which cat lays out contiguously even when x is a transposed view:
         // the result is then contiguous too, so attention's reshapes of q and k are views, not copies
         return swapped.muli(signedSin).addi(overwriteX ? x.muli(cos) : x.mul(cos));
