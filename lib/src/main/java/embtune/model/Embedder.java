@@ -257,13 +257,19 @@ public final class Embedder implements AutoCloseable {
     /** Pooled embeddings [B, D] for an encoded batch, recorded for autograd when a collector is open. */
     public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
         NDList in = batch.toNDList(step);
-        NDArray tokens = encoder.forward(in);
-        return embtune.model.nn.Scopes.keep(() -> pool(tokens, in.get(1)));
+        NDArray hidden = encoder.hidden(in);
+        NDArray pooled = embtune.model.nn.Scopes.keep(() -> pool(hidden, in.get(1)));
+        hidden.close(); // the handle only: a [B, T, D] array nothing needs once pooled (unless autograd saved it)
+        return pooled;
     }
 
-    /** Token embeddings -> one float32 vector per text (float16 tokens are widened first, inside the graph). */
-    public NDArray pool(NDArray tokens, NDArray attentionMask) {
-        return pooling.apply(embtune.model.nn.Cast.toFloat32(tokens), attentionMask);
+    /**
+     * The last layer's output [B, T, D] -> one float32 vector per text, through the encoder's final norm (a
+     * per-position op: with CLS or last-token pooling it runs on the pooled positions only, see {@link Pooling#apply});
+     * float16 tokens are widened after the norm, inside the graph.
+     */
+    public NDArray pool(NDArray hidden, NDArray attentionMask) {
+        return pooling.apply(hidden, attentionMask, x -> embtune.model.nn.Cast.toFloat32(encoder.finish(x)));
     }
 
     /** Sets the compute precision of forward passes (weights stay float32); see {@link Precision}. */

@@ -1,6 +1,7 @@
 package embtune.model;
 
 import ai.djl.ndarray.NDArray;
+import java.util.function.UnaryOperator;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Locale;
@@ -42,19 +43,28 @@ public record Pooling(Mode mode, boolean normalize) {
     }
 
     public NDArray apply(NDArray tokens, NDArray attentionMask) {
+        return apply(tokens, attentionMask, x -> x);
+    }
+
+    /**
+     * Pools what a per-position map (an encoder's final norm) makes of the tokens. CLS and last-token pooling
+     * pick each text's one position first and map only those [B, 1, D] rows: the same numbers, without the map's
+     * [B, T, D] output or what autograd keeps of it.
+     */
+    public NDArray apply(NDArray tokens, NDArray attentionMask, UnaryOperator<NDArray> perPosition) {
         NDArray mask = attentionMask.toType(DataType.FLOAT32, false).expandDims(-1); // [B, T, 1]
         long t = tokens.getShape().get(1);
         NDArray pooled = switch (mode) {
-            case CLS -> tokens.get(":, 0, :");
-            case MEAN -> tokens.mul(mask).sum(new int[] {1}).div(mask.sum(new int[] {1}).clip(1e-9f, Float.MAX_VALUE));
-            case MAX -> tokens.add(mask.neg().add(1f).mul(-1e9f)).max(new int[] {1});
+            case CLS -> perPosition.apply(tokens.get(":, :1, :")).squeeze(1);
             case LAST_TOKEN -> {
                 // last position whose mask is 1, for left, right or mixed padding: argmax of pos * mask
                 NDArray positions = attentionMask.getManager().arange(0f, (float) t).expandDims(0);
                 NDArray last = positions.mul(mask.squeeze(-1)).argMax(1);
-                NDArray pick = last.oneHot((int) t).toType(DataType.FLOAT32, false).expandDims(-1);
-                yield tokens.mul(pick).sum(new int[] {1});
+                NDArray pick = last.oneHot((int) t).toType(tokens.getDataType(), false).expandDims(-1);
+                yield perPosition.apply(tokens.mul(pick).sum(new int[] {1}, true)).squeeze(1);
             }
+            case MEAN -> perPosition.apply(tokens).mul(mask).sum(new int[] {1}).div(mask.sum(new int[] {1}).clip(1e-9f, Float.MAX_VALUE));
+            case MAX -> perPosition.apply(tokens).add(mask.neg().add(1f).mul(-1e9f)).max(new int[] {1});
         };
         return normalize ? l2(pooled) : pooled;
     }

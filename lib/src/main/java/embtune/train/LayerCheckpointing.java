@@ -60,14 +60,14 @@ public final class LayerCheckpointing {
             h = enc.scoped(i, h, masks); // nothing of the layer but its output survives
         }
         hs.add(h);
-        return new Forward(model.pool(enc.finish(h), mask), hs, masks, inputs);
+        return new Forward(model.pool(h, mask), hs, masks, inputs);
     }
 
     /** Backpropagates dL/d(embeddings) through the head, each layer from the top, then the embeddings. */
     public void backward(Forward f, NDArray embeddingGrad, long seed) {
         Encoder enc = model.encoder();
         int layers = enc.layerCount();
-        NDArray grad = segment(f.layerInputs().get(layers), x -> model.pool(enc.finish(x), f.mask()), embeddingGrad);
+        NDArray grad = segment(f.layerInputs().get(layers), x -> model.pool(x, f.mask()), embeddingGrad);
         for (int i = layers - 1; i >= 0; i--) {
             final int index = i;
             embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.DROPOUT, i);

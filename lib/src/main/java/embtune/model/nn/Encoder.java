@@ -90,7 +90,7 @@ public abstract class Encoder extends Module {
         return blocks().get(index).forward(h, masks);
     }
 
-    /** After the last layer (a final norm, or nothing). */
+    /** After the last layer (a final norm, or nothing); per position, on [.., D]. */
     public NDArray finish(NDArray h) {
         return h;
     }
@@ -99,7 +99,14 @@ public abstract class Encoder extends Module {
         return forward(new NDList(inputIds, attentionMask));
     }
 
+    /** Token embeddings [B, T, D]: the layers, then {@link #finish}. */
     public NDArray forward(NDList inputs) {
+        NDArray last = hidden(inputs);
+        return Scopes.keep(() -> finish(last));
+    }
+
+    /** The last layer's output, before {@link #finish} (which works per position, so a pooling may run it on fewer rows). */
+    public NDArray hidden(NDList inputs) {
         Masks masks = masks(inputs);
         NDArray h = Scopes.keep(() -> embed(inputs));
         for (int i = 0; i < layerCount(); i++) {
@@ -107,8 +114,7 @@ public abstract class Encoder extends Module {
             h.close(); // the handle only: what autograd saved of it stays until the backward pass
             h = next;
         }
-        NDArray last = h;
-        return Scopes.keep(() -> finish(last));
+        return h;
     }
 
     /**
