@@ -1,10 +1,10 @@
 package embtune.model;
 
 import ai.djl.ndarray.NDArray;
-import java.util.function.UnaryOperator;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * Token embeddings [B, T, D] + attention mask [B, T] -> one vector per text [B, D], as
