@@ -42,17 +42,8 @@ public final class Rope {
         return new Rope(dim, theta, manager, this.factor * factor);
     }
 
-    /** Rotates q or k shaped [B, H, T, dim]; positions are 0..T-1. */
-    public NDArray apply(NDArray x) {
-        return apply(x, false);
-    }
-
-    /** {@link #apply} for a caller that has no further use for x (see {@link #rotateSpending}). */
+    /** Rotates q or k shaped [B, H, T, dim], positions 0..T-1, for a caller that has no further use for x (see {@link #rotateSpending}). */
     public NDArray applySpending(NDArray x) {
-        return apply(x, !Torch.recording());
-    }
-
-    private NDArray apply(NDArray x, boolean overwriteX) {
         int t = (int) x.getShape().get(2);
         ensure(t);
         boolean half = x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16;
@@ -62,7 +53,7 @@ public final class Rope {
             NDScope.unregister(cosHalf, signedSinHalf);
         }
         NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? signedSinHalf : signedSin).get(new NDIndex(":{}", t));
-        return rotate(x, c, s, overwriteX);
+        return rotateSpending(x, c, s);
     }
 
     /**
