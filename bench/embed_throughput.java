@@ -7,12 +7,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import embtune.model.Devices;
+import embtune.engine.Devices;
 import embtune.model.ModelConfig;
 import embtune.model.Pooling;
 import embtune.model.Presets;
-import embtune.model.nn.Encoder;
-import embtune.model.nn.RandomInit;
+import embtune.model.Encoder;
+import embtune.nn.RandomInit;
 
 /**
  * Prints one JSON line per model: sentences/s and tokens/s for batches of random token ids.

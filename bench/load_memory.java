@@ -8,8 +8,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import embtune.model.ModelConfig;
 import embtune.model.Presets;
-import embtune.model.nn.Encoder;
-import embtune.model.nn.RandomInit;
+import embtune.model.Encoder;
+import embtune.nn.RandomInit;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -42,7 +42,7 @@ public class load_memory {
         try (var m = embtune.model.Embedder.class.getDeclaredConstructors().length > 0 ? NDManager.newBaseManager() : null) {
             ModelConfig c = embtune.model.ModelConfig.read(dir);
             Encoder enc = Encoder.create(c);
-            var weights = embtune.model.Weights.open(dir);
+            var weights = embtune.weights.Weights.open(dir);
             long bytes = 0;
             for (var e : enc.namedParameters().entrySet()) {
                 NDArray a = weights.load(e.getKey(), m);

@@ -6,7 +6,7 @@ import embtune.data.DataError;
 import embtune.data.Dataset;
 import embtune.model.ModelConfig;
 import embtune.model.ModelError;
-import embtune.model.Safetensors;
+import embtune.weights.Safetensors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

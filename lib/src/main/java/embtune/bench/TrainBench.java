@@ -15,7 +15,7 @@ import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
 import embtune.model.ModelConfig;
 import embtune.model.Pooling;
-import embtune.model.Precision;
+import embtune.engine.Precision;
 import embtune.model.Presets;
 import embtune.train.AdamW;
 import embtune.train.StepBatch;
@@ -199,7 +199,7 @@ public final class TrainBench {
         for (Workload w : workloads)
             for (String p : precisions) {
                 if (child || a.containsKey("in_process")) {
-                    Precision precision = Precision.parse(p, embtune.model.Devices.pick(o.device()));
+                    Precision precision = Precision.parse(p, embtune.engine.Devices.pick(o.device()));
                     System.out.println(JSON.writeValueAsString(run(w, precision, o)));
                 } else {
                     inChild(args, w, p);

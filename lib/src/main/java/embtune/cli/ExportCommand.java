@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import embtune.lora.Lora;
 import embtune.model.Embedder;
-import embtune.model.Weights;
+import embtune.weights.Weights;
 import java.nio.file.Path;
 import java.util.Map;
 

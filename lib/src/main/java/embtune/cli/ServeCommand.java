@@ -1,7 +1,7 @@
 package embtune.cli;
 
 import embtune.model.Embedder;
-import embtune.model.Precision;
+import embtune.engine.Precision;
 import embtune.serve.EmbeddingServer;
 import java.util.concurrent.CountDownLatch;
 

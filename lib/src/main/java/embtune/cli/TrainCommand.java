@@ -98,7 +98,7 @@ public final class TrainCommand {
     static void restartForPrecision(String precision, String device, String[] argv) {
         // decided without starting the engine: the waiting parent must not hold a CUDA context
         var d = onGpu(device) ? ai.djl.Device.gpu() : ai.djl.Device.cpu();
-        var fix = new java.util.HashMap<>(embtune.model.Precision.parse(precision, d).environmentFix(d));
+        var fix = new java.util.HashMap<>(embtune.engine.Precision.parse(precision, d).environmentFix(d));
         fix.putAll(hugePagesFix(System.getenv()));
         if (fix.isEmpty() || Relaunch.isChild()) return;
         System.err.println("embtune: restarting with " + fix + " (libtorch reads these once, at start)");
@@ -114,7 +114,7 @@ public final class TrainCommand {
     /** Whether --device (auto: a GPU when a driver is present) means a GPU, decided without starting the engine. */
     static boolean onGpu(String device) {
         String dev = device == null ? "auto" : device.toLowerCase(java.util.Locale.ROOT);
-        return dev.startsWith("gpu") || dev.startsWith("cuda") || (dev.equals("auto") && embtune.model.NativeLibrary.gpuPresent());
+        return dev.startsWith("gpu") || dev.startsWith("cuda") || (dev.equals("auto") && embtune.engine.NativeLibrary.gpuPresent());
     }
 
     private static Dataset load(List<String> specs, LoadOptions opts) {

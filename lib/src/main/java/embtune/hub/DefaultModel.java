@@ -1,5 +1,6 @@
 package embtune.hub;
 
+import embtune.Log;
 import embtune.model.ModelError;
 import embtune.onnx.Langchain4jModel;
 import embtune.onnx.OnnxImporter;
@@ -32,7 +33,7 @@ public final class DefaultModel {
     public static Path imported(Langchain4jModel spec) {
         Path dir = home().resolve("models").resolve(spec.name());
         if (Files.exists(dir.resolve("model.safetensors"))) return dir;
-        System.err.println("embtune: importing " + spec.name() + " from " + spec.coordinates() + " (once) into " + dir);
+        Log.info("importing " + spec.name() + " from " + spec.coordinates() + " (once) into " + dir);
         OnnxImporter.importBert(resource(spec, spec.onnx()), resource(spec, spec.tokenizer()), spec, dir);
         return dir;
     }

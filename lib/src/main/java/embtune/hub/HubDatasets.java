@@ -1,5 +1,6 @@
 package embtune.hub;
 
+import embtune.Log;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ public final class HubDatasets {
             revision = id.substring(at + 1);
         }
         Path cached = hub.cached(Hub.RepoType.DATASET, repo, revision);
-        if (cached == null) System.err.println("embtune: downloading data set " + repo + "@" + revision + " into " + hub.cache());
+        if (cached == null) Log.info("downloading data set " + repo + "@" + revision + " into " + hub.cache());
         Path dir = cached != null ? cached : hub.download(Hub.RepoType.DATASET, repo, revision, DATA_FILES, null);
         List<Path> all = dataFiles(dir);
         if (all.isEmpty()) throw new HubError(repo + ": no data files (" + String.join(", ", DATA_FILES) + ") in the repository");

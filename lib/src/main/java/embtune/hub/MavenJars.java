@@ -1,5 +1,6 @@
 package embtune.hub;
 
+import embtune.Log;
 import embtune.model.ModelError;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +21,7 @@ public final class MavenJars {
                 .resolve(artifact + "-" + version + ".jar");
         if (Files.exists(jar)) return jar;
         String coords = group + ":" + artifact + ":" + version;
-        System.err.println("embtune: fetching " + coords + " from Maven Central (once)");
+        Log.info("fetching " + coords + " from Maven Central (once)");
         try {
             Process p = new ProcessBuilder("mvn", "-q", "-B", "dependency:get", "-Dartifact=" + coords, "-Dtransitive=false")
                     .inheritIO().start();

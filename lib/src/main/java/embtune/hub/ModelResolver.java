@@ -1,5 +1,6 @@
 package embtune.hub;
 
+import embtune.Log;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +36,7 @@ public final class ModelResolver {
             throw new HubError(spec + ": no such folder, and not a hub id like org/name");
         Path cached = hub.cached(Hub.RepoType.MODEL, repo, revision);
         if (cached != null && Files.exists(cached.resolve("config.json"))) return cached;
-        System.err.println("embtune: downloading " + repo + "@" + revision + " into " + hub.cache());
+        Log.info("downloading " + repo + "@" + revision + " into " + hub.cache());
         return hub.download(Hub.RepoType.MODEL, repo, revision, MODEL_FILES, null);
     }
 }

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import embtune.model.Embedder;
-import embtune.model.nn.Linear;
-import embtune.model.nn.Module;
+import embtune.nn.Linear;
+import embtune.nn.Module;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +23,7 @@ public final class Lora {
     /** Attaches fresh adapters (A random, B zero); returns the adapted modules by dotted name. */
     public static Map<String, Linear> apply(Embedder model, LoraConfig config, long seed) {
         Map<String, Linear> targets = attach(model, config);
-        embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.LORA_INIT);
+        embtune.engine.Seeds.engine(seed, embtune.engine.Seeds.Stream.LORA_INIT);
         for (Linear lin : targets.values()) {
             float bound = (float) (1 / Math.sqrt(lin.in));
             set(lin.loraA(), model.manager().randomUniform(-bound, bound, new Shape(config.r(), lin.in)));

@@ -1,5 +1,9 @@
 package embtune.model;
 
+import embtune.Log;
+import embtune.engine.Devices;
+import embtune.engine.Precision;
+import embtune.weights.Weights;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -7,7 +11,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import embtune.model.nn.Encoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +53,7 @@ public final class Embedder implements AutoCloseable {
     private final String queryPrompt;
     private Precision precision = Precision.FP32;
     private java.util.function.Function<List<String>, TextTokenizer.Batch> tokenize; // set for random-weight models only
-    private embtune.vision.GmeInputs gme; // models with a vision tower: the GME prompt, images and positions
+    private embtune.model.GmeInputs gme; // models with a vision tower: the GME prompt, images and positions
 
     private Embedder(ModelDir dir, NDManager manager, Encoder encoder, TextTokenizer tokenizer, Pooling pooling,
                      int batchSize, String queryPrompt) {
@@ -81,7 +84,7 @@ public final class Embedder implements AutoCloseable {
             loadWeights(encoder, weights, manager, dir);
             int maxLength = Math.min(opts.maxLength() != null ? opts.maxLength() : md.maxLength(), md.config().maxPositions());
             if (opts.maxLength() != null && opts.maxLength() > maxLength)
-                System.err.println("note: max_length " + opts.maxLength() + " is more than " + dir.getFileName() + " takes ("
+                Log.note("max_length " + opts.maxLength() + " is more than " + dir.getFileName() + " takes ("
                         + md.config().maxPositions() + " positions); texts are cut at " + maxLength + " tokens");
             // GME's recipe pads on the right whatever tokenizer_config.json says (its script sets padding_side = 'right')
             TextTokenizer.Side side = opts.paddingSide() != null ? opts.paddingSide()
@@ -92,7 +95,7 @@ public final class Embedder implements AutoCloseable {
             Embedder e = new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),
                     opts.batchSize() != null ? opts.batchSize() : 32, prompt);
             if (md.config().family().hasVision())
-                e.gme = new embtune.vision.GmeInputs(tok, embtune.vision.ImageProcessor.read(dir), md.config().vision(), null);
+                e.gme = new embtune.model.GmeInputs(tok, embtune.vision.ImageProcessor.read(dir), md.config().vision(), null);
             return e;
         } catch (RuntimeException e) {
             manager.close();
@@ -107,7 +110,7 @@ public final class Embedder implements AutoCloseable {
     public static Embedder random(ModelConfig config, Pooling pooling, String device, long seed, int tokens) {
         NDManager manager = NDManager.newBaseManager(Devices.pick(device));
         Encoder encoder = Encoder.create(config);
-        embtune.model.nn.RandomInit.apply(encoder, manager, seed); // also creates the layers' constants
+        embtune.nn.RandomInit.apply(encoder, manager, seed); // also creates the layers' constants
         Embedder e = new Embedder(null, manager, encoder, null, pooling, 32, "");
         e.tokenize = texts -> {
             java.util.Random r = new java.util.Random(seed ^ texts.hashCode());
@@ -139,7 +142,7 @@ public final class Embedder implements AutoCloseable {
     }
 
     /** The GME prompt and image processing, for models with a vision tower; else null. */
-    public embtune.vision.GmeInputs gmeInputs() {
+    public embtune.model.GmeInputs gmeInputs() {
         return gme;
     }
 
@@ -258,7 +261,7 @@ public final class Embedder implements AutoCloseable {
     public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
         NDList in = batch.toNDList(step);
         NDArray hidden = encoder.hidden(in);
-        NDArray pooled = embtune.model.nn.Scopes.keep(() -> pool(hidden, in.get(1)));
+        NDArray pooled = embtune.engine.Scopes.keep(() -> pool(hidden, in.get(1)));
         hidden.close(); // the handle only: a [B, T, D] array nothing needs once pooled (unless autograd saved it)
         return pooled;
     }
@@ -269,7 +272,7 @@ public final class Embedder implements AutoCloseable {
      * float16 tokens are widened after the norm, inside the graph.
      */
     public NDArray pool(NDArray hidden, NDArray attentionMask) {
-        return pooling.apply(hidden, attentionMask, x -> embtune.model.nn.Cast.toFloat32(encoder.finish(x)));
+        return pooling.apply(hidden, attentionMask, x -> embtune.engine.Cast.toFloat32(encoder.finish(x)));
     }
 
     /** Sets the compute precision of forward passes (weights stay float32); see {@link Precision}. */

@@ -1,5 +1,7 @@
 package embtune.model;
 
+import embtune.weights.AtomicDir;
+import embtune.weights.SafetensorsWriter;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -34,7 +36,7 @@ public final class ModelSaver {
     /** The model's files into an existing (empty) folder; callers make the write atomic. */
     public static void writeInto(Embedder model, Path tmp) throws IOException {
         for (var m : model.encoder().namedModules().values())
-            if (m instanceof embtune.model.nn.Linear lin && lin.hasLora())
+            if (m instanceof embtune.nn.Linear lin && lin.hasLora())
                 throw new IllegalStateException("the model has LoRA adapters attached: merge them into the weights "
                         + "(export --merge_lora true) or save the adapter, not the full model");
         writeConfig(model, tmp);

@@ -6,10 +6,10 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import embtune.model.AtomicDir;
+import embtune.weights.AtomicDir;
 import embtune.model.ModelSaver;
 import embtune.model.Pooling;
-import embtune.model.SafetensorsWriter;
+import embtune.weights.SafetensorsWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -32,7 +32,7 @@ public final class OnnxImporter {
         ObjectNode config = bertConfig(weights, spec);
         AtomicDir.write(out, true, tmp -> {
             JSON.writeValue(tmp.resolve("config.json").toFile(), config);
-            embtune.model.NativeLibrary.start();
+            embtune.engine.NativeLibrary.start();
             try (NDManager m = NDManager.newBaseManager()) {
                 Map<String, NDArray> arrays = new LinkedHashMap<>();
                 weights.forEach((n, t) -> arrays.put(n, m.create(t.values(), new Shape(t.dims()))));

@@ -1,10 +1,11 @@
 package embtune.train;
 
+import embtune.Log;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
-import embtune.model.nn.ScriptFunction;
+import embtune.engine.ScriptFunction;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -127,12 +128,12 @@ public final class AdamW {
             } catch (RuntimeException ex) {
                 if (!first) throw ex; // some parameters are updated already: falling back would update them twice
                 fusedWanted = false; // refused before writing anything (a kernel checks its inputs first)
-                System.err.println("note: libtorch's fused AdamW refused these tensors (" + String.valueOf(ex.getMessage()).lines().findFirst().orElse("")
+                Log.note("libtorch's fused AdamW refused these tensors (" + String.valueOf(ex.getMessage()).lines().findFirst().orElse("")
                         + "); using DJL ops instead");
                 return false;
             }
             first = false;
-            embtune.model.Torch.dropGradient(param);
+            embtune.engine.Torch.dropGradient(param);
         }
         return true;
     }
@@ -159,7 +160,7 @@ public final class AdamW {
                 p.subi(g.divi(denom).muli(stepSize));           // p -= lr / (1 - b1^t) * m / denom
             }
             if (ok != null) g.close(); // the selected copy
-            embtune.model.Torch.dropGradient(param);
+            embtune.engine.Torch.dropGradient(param);
         }
     }
 

@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import embtune.model.Embedder;
-import embtune.model.Torch;
-import embtune.model.nn.Encoder;
+import embtune.engine.Torch;
+import embtune.model.Encoder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,7 +56,7 @@ public final class LayerCheckpointing {
         NDArray h = enc.embed(inputs);
         for (int i = 0; i < enc.layerCount(); i++) {
             hs.add(h);
-            embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.DROPOUT, i);
+            embtune.engine.Seeds.engine(seed, embtune.engine.Seeds.Stream.DROPOUT, i);
             h = enc.scoped(i, h, masks); // nothing of the layer but its output survives
         }
         hs.add(h);
@@ -70,7 +70,7 @@ public final class LayerCheckpointing {
         NDArray grad = segment(f.layerInputs().get(layers), x -> model.pool(x, f.mask()), embeddingGrad);
         for (int i = layers - 1; i >= 0; i--) {
             final int index = i;
-            embtune.model.Seeds.engine(seed, embtune.model.Seeds.Stream.DROPOUT, i);
+            embtune.engine.Seeds.engine(seed, embtune.engine.Seeds.Stream.DROPOUT, i);
             NDArray next = segment(f.layerInputs().get(i), x -> enc.layer(index, x, f.masks()), grad);
             grad.close();
             f.layerInputs().get(i + 1).close();

@@ -62,7 +62,7 @@ public final class RunFolder implements AutoCloseable {
      */
     public static RunFolder reopen(Path runDir, long step) {
         try {
-            embtune.model.AtomicDir.clearLeftovers(runDir);
+            embtune.weights.AtomicDir.clearLeftovers(runDir);
             Path log = runDir.resolve("logging.jsonl");
             if (Files.exists(log)) {
                 List<String> kept = new ArrayList<>();

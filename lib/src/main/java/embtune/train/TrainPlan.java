@@ -11,7 +11,7 @@ import embtune.lora.Adapter;
 import embtune.lora.Lora;
 import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
-import embtune.model.Precision;
+import embtune.engine.Precision;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -11,8 +11,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import embtune.loss.EmbeddingLoss;
 import embtune.model.Embedder;
-import embtune.model.Seeds;
-import embtune.model.Precision;
+import embtune.engine.Seeds;
+import embtune.engine.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -175,7 +175,7 @@ public final class TrainStep implements AutoCloseable {
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
                 NDArray e = model.forward(encoded.get(c), step);
-                embtune.model.Torch.backward(e, slice);
+                embtune.engine.Torch.backward(e, slice);
             }
         }
         parts.close();

@@ -9,7 +9,7 @@ import embtune.data.Record;
 import embtune.loss.EmbeddingLoss;
 import embtune.loss.LossType;
 import embtune.model.Embedder;
-import embtune.model.Seeds;
+import embtune.engine.Seeds;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -353,7 +353,7 @@ public final class Trainer {
             Path p = all.get(i);
             if (same(p, newest) || bestCkpt != null && same(p, bestCkpt)) continue;
             try {
-                embtune.model.AtomicDir.deleteTree(p);
+                embtune.weights.AtomicDir.deleteTree(p);
             } catch (java.io.IOException e) {
                 out.println("warning: could not delete old checkpoint " + p + ": " + e.getMessage());
             }

@@ -8,8 +8,8 @@ import embtune.Fixtures;
 import embtune.loss.CosineSimilarityLoss;
 import embtune.model.Embedder;
 import embtune.model.Presets;
-import embtune.model.nn.Encoder;
-import embtune.model.nn.Linear;
+import embtune.model.Encoder;
+import embtune.nn.Linear;
 import embtune.train.AdamW;
 import embtune.train.StepBatch;
 import embtune.train.TrainStep;
@@ -107,7 +107,7 @@ class LoraFixtureTest {
         assertEquals("LORA", cfg.get("peft_type").asText());
         assertEquals(4, cfg.get("r").asInt());
         assertEquals(7, cfg.get("target_modules").size());
-        assertTrue(embtune.model.Safetensors.open(dir.resolve("adapter_model.safetensors")).tensors()
+        assertTrue(embtune.weights.Safetensors.open(dir.resolve("adapter_model.safetensors")).tensors()
                 .containsKey("base_model.model.layers.1.mlp.down_proj.lora_B.weight"));
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-qwen3"))) {
             Adapter.load(m, dir);

@@ -44,7 +44,7 @@ class AdamWTest {
             assertArrayEquals(PARAMS, p.getArray().toFloatArray(), 1e-6f);
             assertArrayEquals(EXP_AVG, adam.state().get("exp_avg.w").toFloatArray(), 1e-7f);
             assertArrayEquals(EXP_AVG_SQ, adam.state().get("exp_avg_sq.w").toFloatArray(), 1e-9f);
-            assertTrue(embtune.model.Torch.requiresGrad(p.getArray()), "the weights still take gradients");
+            assertTrue(embtune.engine.Torch.requiresGrad(p.getArray()), "the weights still take gradients");
             assertEquals(3, adam.steps());
         }
     }

@@ -10,7 +10,7 @@ import embtune.Fixtures;
 import embtune.loss.InfoNceLoss;
 import embtune.loss.InfoNceOptions;
 import embtune.model.Embedder;
-import embtune.model.Precision;
+import embtune.engine.Precision;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -90,7 +90,7 @@ class Fp16Test {
             assertNull(ai.djl.pytorch.jni.JniUtils.getGradient((ai.djl.pytorch.engine.PtNDArray) p.getArray()),
                     "the step consumed the overflowed gradient (torch: grad is None), inf and NaN with it");
             assertArrayEquals(new float[] {1f, -2f}, p.getArray().toFloatArray(), "the weights stay");
-            assertTrue(embtune.model.Torch.requiresGrad(p.getArray()), "and still take gradients");
+            assertTrue(embtune.engine.Torch.requiresGrad(p.getArray()), "and still take gradients");
             setGradient(p, new float[] {0.5f * 32768f, -0.25f * 32768f}); // as if backward(loss * scale)
             norm = Gradients.clipGlobalNorm(List.of(p), 0.0, scaler.scale());
             assertEquals(Math.hypot(0.5, 0.25), norm.getFloat(), 1e-6, "the norm is measured unscaled");
@@ -113,7 +113,7 @@ class Fp16Test {
             AdamW adam = new AdamW(Map.of("w", wrap(w)), m, 0.9, 0.999, 1e-8, 0.1);
             Map<String, NDArray> tensors = new java.util.LinkedHashMap<>(adam.state());
             tensors.putAll(a.state());
-            embtune.model.SafetensorsWriter.write(dir.resolve(Checkpoint.OPTIMIZER), tensors, Map.of("step", "8"));
+            embtune.weights.SafetensorsWriter.write(dir.resolve(Checkpoint.OPTIMIZER), tensors, Map.of("step", "8"));
             AdamW resumed = new AdamW(Map.of("w", wrap(w)), m, 0.9, 0.999, 1e-8, 0.1);
             Checkpoint.loadOptimizer(dir, resumed, b, m); // one read restores the optimizer and the scaler
             assertEquals(8, resumed.steps());
@@ -125,7 +125,7 @@ class Fp16Test {
 
     /** Leaves exactly {@code g} in p's gradient, by backpropagating sum(w * g). */
     static void setGradient(Parameter p, float[] g) {
-        embtune.model.Torch.dropGradient(p);
+        embtune.engine.Torch.dropGradient(p);
         NDArray w = p.getArray();
         try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
             gc.backward(w.mul(w.getManager().create(g)).sum());

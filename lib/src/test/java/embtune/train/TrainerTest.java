@@ -81,14 +81,14 @@ class TrainerTest {
             t.set("gradient_checkpointing", true);
             t.onLog(e -> { if (((Number) e.get("step")).intValue() == 3) t.requestStop(); });
             first = t.fit(data());
-            assertEquals(embtune.model.Precision.FP32, m.precision(), "after training the model embeds in fp32 again");
+            assertEquals(embtune.engine.Precision.FP32, m.precision(), "after training the model embeds in fp32 again");
         }
         Map<String, Object> e3 = first.history().get(first.history().size() - 1);
         assertTrue(e3.containsKey("loss_scale") && e3.containsKey("skipped_steps"), "fp16 events log the scaler: " + e3);
         double scale = ((Number) e3.get("loss_scale")).doubleValue();
         long skipped = ((Number) e3.get("skipped_steps")).longValue();
         assertEquals(65536.0 / Math.pow(2, skipped), scale, 1e-6);
-        var st = embtune.model.Safetensors.open(first.lastCheckpoint().resolve(Checkpoint.OPTIMIZER));
+        var st = embtune.weights.Safetensors.open(first.lastCheckpoint().resolve(Checkpoint.OPTIMIZER));
         assertTrue(st.tensors().containsKey("scaler.scale") && st.tensors().containsKey("applied_steps"), st.tensors().keySet().toString());
         try (Embedder m = Embedder.load(first.lastCheckpoint())) {
             Trainer t = trainer(m);
@@ -134,7 +134,7 @@ class TrainerTest {
         assertEquals(6, state.get("global_step").asInt());
         assertEquals(8, state.get("log_history").size());
         assertTrue(Files.exists(ck.resolve("optimizer.safetensors")));
-        assertTrue(embtune.model.Safetensors.open(ck.resolve("optimizer.safetensors")).tensors()
+        assertTrue(embtune.weights.Safetensors.open(ck.resolve("optimizer.safetensors")).tensors()
                 .containsKey("exp_avg.embeddings.word_embeddings.weight"));
         try (Embedder back2 = Embedder.load(ck)) {
             double diff = Fixtures.maxDiff(trained, back2.embed(texts));

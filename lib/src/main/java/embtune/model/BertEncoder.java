@@ -1,0 +1,112 @@
+package embtune.model;
+
+import embtune.engine.Scopes;
+import embtune.nn.Attention;
+import embtune.nn.Embedding;
+import embtune.nn.LayerNorm;
+import embtune.nn.Linear;
+import embtune.nn.Module;
+import embtune.nn.ModuleList;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
+
+/**
+ * BERT encoder (MiniLM, bge, e5): word + position + token-type embeddings, then post-norm
+ * layers: {@code h = LN(h + attn(h)); h = LN(h + W2 gelu(W1 h))}. Padding keys are masked;
+ * attention is bidirectional. Token types are all 0 (single sentences).
+ */
+public class BertEncoder extends Encoder {
+    final Embeddings embeddings;
+    final ModuleList<Layer> layers;
+
+    public BertEncoder(ModelConfig c) {
+        super(c);
+        if (!c.hiddenAct().equals("gelu"))
+            throw new embtune.model.ModelError("BERT hidden_act '" + c.hiddenAct() + "' is not supported (gelu only)");
+        embeddings = child("embeddings", new Embeddings(c));
+        Module encoder = child("encoder", new Module() {});
+        layers = encoder.child("layer", new ModuleList<>());
+        for (int i = 0; i < c.layers(); i++) layers.add(new Layer(c));
+    }
+
+    @Override
+    public Masks masks(NDArray attentionMask) {
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, computeType), null);
+    }
+
+    @Override
+    protected String embeddingPrefix() {
+        return "embeddings.";
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds) {
+        return embeddings.forward(inputIds);
+    }
+
+    @Override
+    protected java.util.List<Layer> blocks() {
+        return layers.items();
+    }
+
+    public static class Embeddings extends Module {
+        final Embedding word, position, tokenType;
+        final LayerNorm norm;
+
+        Embeddings(ModelConfig c) {
+            word = child("word_embeddings", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
+            position = child("position_embeddings", new Embedding(c.maxPositions(), c.hiddenSize()));
+            tokenType = child("token_type_embeddings", new Embedding(c.typeVocabSize(), c.hiddenSize()));
+            norm = child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
+        }
+
+        NDArray forward(NDArray ids) {
+            long t = ids.getShape().get(1);
+            NDManager m = ids.getManager();
+            NDArray positions = m.arange(0, (int) t, 1, DataType.INT64).expandDims(0);
+            NDArray types = m.zeros(ids.getShape(), DataType.INT64);
+            return norm.forward(word.forward(ids).add(tokenType.forward(types)).add(position.forward(positions)));
+        }
+    }
+
+    public static class Layer extends Module implements Block {
+        final Linear query, key, value, attnOut, intermediate, output;
+        final LayerNorm attnNorm, outNorm;
+        final int heads, headDim;
+        NDArray scale;
+
+        Layer(ModelConfig c) {
+            heads = c.heads();
+            headDim = c.hiddenSize() / c.heads();
+            Module attention = child("attention", new Module() {});
+            Module self = attention.child("self", new Module() {});
+            query = self.child("query", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            key = self.child("key", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            value = self.child("value", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            Module attnOutput = attention.child("output", new Module() {});
+            attnOut = attnOutput.child("dense", new Linear(c.hiddenSize(), c.hiddenSize(), true));
+            attnNorm = attnOutput.child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
+            intermediate = child("intermediate", new Module() {}).child("dense", new Linear(c.hiddenSize(), c.intermediateSize(), true));
+            Module out = child("output", new Module() {});
+            output = out.child("dense", new Linear(c.intermediateSize(), c.hiddenSize(), true));
+            outNorm = out.child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
+        }
+
+        @Override
+        protected void onLoad(NDManager manager) {
+            scale = Attention.scale(manager, headDim);
+        }
+
+        @Override
+        public NDArray forward(NDArray h, Masks masks) {
+            NDArray bias = masks.full(), x = h;
+            NDArray attended = Scopes.keep(() -> Attention.attendMerged(Attention.splitHeads(query.forward(x), heads, headDim),
+                    Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale));
+            // residuals add in place on the dense outputs, which nothing saved (a linear keeps its input)
+            NDArray y = attnNorm.forward(attnOut.forward(attended).addi(h));
+            return outNorm.forward(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))).addi(y));
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package embtune.nn;
+
+import embtune.engine.Scopes;
+import embtune.engine.ScriptFunction;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import embtune.engine.Torch;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Scaled dot-product attention written out (DJL has no fused SDPA op):
+ * {@code softmax(q k^T * scale + bias) v}, and the additive masks that feed it. A masked entry
+ * gets float32's lowest value, as transformers does, so a row with nothing to attend to spreads
+ * evenly instead of producing NaN. Under float16 everything stays float16: q is scaled before the
+ * matmul (smaller scores), masked entries get -30000 (finite: -65504 plus a score would round to
+ * -inf and a fully masked row to NaN), and softmax runs on the half tensor (PyTorch's CUDA kernel
+ * accumulates in float32). Only the [T, T] probabilities are kept for the backward pass, in
+ * half precision: a quarter of what a float32 upcast would keep.
+ */
+public final class Attention {
+    static final float MASKED = -Float.MAX_VALUE;
+    static final float MASKED_HALF = -30000f;
+
+    private Attention() {}
+
+    /**
+     * q [B, H, T, D] (scale null: q already carries the softmax scale, see {@link Rope#scaled});
+     * k, v [B, Hkv, T, D] with Hkv dividing H: each key/value head serves H/Hkv
+     * consecutive query heads (grouped-query attention). Rather than repeating keys and values
+     * H/Hkv times (two copies that autograd would also keep), q is viewed as [B, Hkv, rep*T, D]:
+     * each group's queries meet their shared keys in one matmul. bias [B, 1, T|1, T] in their
+     * dtype (see {@link Biases#of}). A query that sees no key gets an (almost) even mix of the values here;
+     * {@link #attendMerged} zeroes it.
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+        long[] s = q.getShape().getShape();
+        long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
+        NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
+        // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
+        // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a
+        // [.., rep, T, keys] view of it: autograd would rebuild the whole base's gradient for an in-place op on a view
+        NDArray probs = Scopes.keep(() -> softmax(scores(grouped, k, scale).addi(perQueryRow(bias, rep))));
+        return probs.matMul(v).reshape(b, heads, t, d);
+    }
+
+    /**
+     * The bias [B, 1, T|1, keys] for scores laid out [B, Hkv, rep*T, keys]: as it is when it broadcasts
+     * (one row for all queries, or one query head per key head), else repeated over the rep query heads
+     * of a group ([B, 1, rep*T, keys], small: no head axis).
+     */
+    static NDArray perQueryRow(NDArray bias, long rep) {
+        long[] s = bias.getShape().getShape();
+        if (rep == 1 || s[2] == 1) return bias;
+        return bias.expandDims(2).broadcast(s[0], 1, rep, s[2], s[3]).reshape(s[0], 1, rep * s[2], s[3]);
+    }
+
+    // softmax written over its input (each row is read before it is written): no second [.., T, keys] array
+    static final ScriptFunction SOFTMAX_IN_PLACE = new ScriptFunction("SoftmaxInPlace", "x", "return torch.softmax(x, -1, out=x)");
+
+    /** Softmax over the last axis; unless autograd records (it keeps the output, not the input), over the scores themselves. */
+    private static NDArray softmax(NDArray scores) {
+        return !Torch.recording() && SOFTMAX_IN_PLACE.available() ? SOFTMAX_IN_PLACE.apply(scores) : scores.softmax(-1);
+    }
+
+    /** q k^T * scale (scale null: q comes scaled); under float16 q is scaled first (smaller scores). */
+    private static NDArray scores(NDArray q, NDArray k, NDArray scale) {
+        NDArray kT = k.transpose(0, 1, 3, 2);
+        if (scale == null) return q.matMul(kT);
+        return q.getDataType() == DataType.FLOAT16 ? q.mul(scale).matMul(kT) : q.matMul(kT).muli(scale); // in place: no second T x T array
+    }
+
+    /**
+     * Attention over heads (q [B, H, T, D], k and v [B, Hkv, T, D]), returned with the heads merged
+     * back: [B, T, H*D]. Unless autograd records, a query that may see no key at all gets a zero output, as PyTorch's fused
+     * attention gives (transformers' hidden states at left padding): exp(max bias) is exactly 1 where
+     * some key is visible (max 0) and 0 where all are masked (-MAX), applied in place to the merged
+     * copy, so it costs neither a T x T array nor another [B, T, H*D] one.
+     */
+    public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+        long[] s = q.getShape().getShape();
+        return Scopes.keep(() -> {
+            NDArray merged = attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+            // while autograd records (training), the zeroing is left out: such a query's row feeds nothing but its own
+            // position's later rows (masked as a key, excluded by pooling), so loss and gradients are the same without it
+            if (Torch.recording()) return merged;
+            NDArray seesSomething = bias.max(new int[] {-1}, true).exp().reshape(bias.getShape().get(0), -1, 1); // [B, T|1, 1], v's dtype
+            return merged.muli(seesSomething);
+        });
+    }
+
+    /** The softmax scale head_dim^-0.5 as a device constant (created once per layer, not per step). */
+    public static NDArray scale(NDManager manager, int headDim) {
+        return manager.create((float) Math.pow(headDim, -0.5));
+    }
+
+    /** [B, T, H*D] -> [B, H, T, D]. */
+    public static NDArray splitHeads(NDArray x, int heads, int headDim) {
+        long[] s = x.getShape().getShape();
+        return x.reshape(s[0], s[1], heads, headDim).transpose(0, 2, 1, 3);
+    }
+
+    /** Which keys a query may see, besides padding. */
+    public enum Pattern {
+        ALL, CAUSAL, SLIDING;
+
+        boolean visible(int query, int key, int halfWindow) {
+            return switch (this) {
+                case ALL -> true;
+                case CAUSAL -> key <= query;
+                case SLIDING -> Math.abs(query - key) <= halfWindow;
+            };
+        }
+    }
+
+    /**
+     * Builds additive biases from a [B, T] 0/1 mask on the device. The [T, T] visibility patterns
+     * are made once per length and kept with the model, and the constants are device tensors, so a
+     * forward pass uploads nothing but its token ids and mask.
+     */
+    public static final class Biases {
+        private final NDManager manager;
+        private final NDArray one, masked, maskedHalf;
+        private final Map<String, NDArray> patterns = new HashMap<>();
+
+        public Biases(NDManager manager) {
+            this.manager = manager;
+            this.one = keep(manager.create(1f));
+            this.masked = keep(manager.create(-MASKED));
+            this.maskedHalf = keep(manager.create(-MASKED_HALF));
+        }
+
+        /** [B, T] -> [B, 1, 1, T] for ALL, else [B, 1, T, T]: 0 where visible, float32's lowest elsewhere. */
+        public NDArray of(NDArray mask, Pattern pattern, int halfWindow) {
+            return of(mask, pattern, halfWindow, DataType.FLOAT32);
+        }
+
+        /** The same in the attention's dtype: float16 biases mask with -30000, finite in half precision. */
+        public NDArray of(NDArray mask, Pattern pattern, int halfWindow, DataType type) {
+            NDArray keep = mask.toType(DataType.FLOAT32, false).expandDims(1).expandDims(1);
+            if (pattern != Pattern.ALL) keep = keep.mul(pattern((int) mask.getShape().get(1), pattern, halfWindow));
+            boolean half = type == DataType.FLOAT16;
+            NDArray bias = keep.sub(one).mul(half ? maskedHalf : masked); // (keep - 1) * MAX: 0 or -MAX
+            return half ? bias.toType(type, false) : bias;
+        }
+
+        /** The pattern for length t: a [:t, :t] view of one table per kind, grown by doubling (like Rope's). */
+        private synchronized NDArray pattern(int t, Pattern pattern, int halfWindow) {
+            String key = pattern + ":" + halfWindow;
+            NDArray table = patterns.get(key);
+            if (table == null || table.getShape().get(0) < t) {
+                int len = table == null ? t : (int) Math.max(t, 2 * table.getShape().get(0));
+                float[] w = new float[len * len];
+                for (int i = 0; i < len; i++)
+                    for (int j = 0; j < len; j++) w[i * len + j] = pattern.visible(i, j, halfWindow) ? 1f : 0f;
+                if (table != null) table.close();
+                table = keep(manager.create(w, new Shape(len, len)));
+                patterns.put(key, table);
+            }
+            return table.getShape().get(0) == t ? table : table.get(new ai.djl.ndarray.index.NDIndex(":{}, :{}", t, t));
+        }
+
+        private static NDArray keep(NDArray a) {
+            NDScope.unregister(a); // lives with the model, not with the step that first needed it
+            return a;
+        }
+    }
+}

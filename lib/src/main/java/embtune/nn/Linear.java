@@ -1,0 +1,121 @@
+package embtune.nn;
+
+import embtune.engine.Scopes;
+import embtune.engine.ScriptFunction;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.Dropout;
+import embtune.engine.Torch;
+
+/**
+ * {@code y = x W^T + b}, W stored [out, in] as in torch.nn.Linear. With a LoRA adapter attached
+ * (children {@code lora_A} [r, in] and {@code lora_B} [out, r], PEFT's names):
+ * {@code y = x W^T + b + scaling * B(A(dropout(x)))}, dropout on the adapter's input only.
+ */
+public class Linear extends Module {
+    public final long in, out;
+    final Parameter weight;
+    final Parameter bias;
+    private Linear loraA, loraB;
+    private float loraDropout;
+    private NDArray scaling;
+
+    public Linear(long in, long out, boolean bias) {
+        this.in = in;
+        this.out = out;
+        this.weight = param("weight", out, in);
+        this.bias = bias ? param("bias", out) : null;
+    }
+
+    // y += a w^T in place (torch's addmm_, which DJL does not bind): the adapter's product lands in the base
+    // output, where B(A(h)) would be a fresh [.., out] array and then a pass adding it. w^T is handed over as a
+    // row-major copy ([r, out], tiny): for a column-major w^T autograd computes w's gradient as (g^T a)^T, whose
+    // transposed [out, N] x [N, r] GEMM runs 5-7x slower here than the a^T g it computes for a row-major one
+    static final ScriptFunction ADD_PRODUCT = new ScriptFunction("AddProduct", "y, a, w", "return y.addmm_(a, w.t().contiguous())");
+
+    // [N, out] rows back to x's leading dims as torch.matmul returns them (_unsafe_view): autograd sees a new tensor,
+    // not a view of the rows. A residual added in place to a view makes autograd rebuild the gradient of the whole
+    // base in the backward pass (a zero-filled array, a strided copy and a CopySlices pass per block output)
+    static final ScriptFunction UNFLATTEN = new ScriptFunction("Unflatten", "y, x", "return torch._unsafe_view(y, x.size()[:-1] + [y.size(-1)])");
+
+    public NDArray forward(NDArray x) {
+        if (loraA == null) return base(x);
+        // scaling applies to the rank-r activations, B(s * A(h)) = s * B(A(h)): a [.., r] multiply forward and
+        // backward instead of an [.., out] one; in its own scope and in place, so the base output and the
+        // adapter's temporaries are freed on return rather than with the enclosing block
+        return Scopes.keep(() -> {
+            NDArray rows = x.reshape(-1, in); // addmm_ takes matrices
+            NDArray h = loraDropout > 0 && training ? Dropout.dropout(rows, loraDropout, true).head() : rows;
+            NDArray a = loraA.forward(h).muli(scaling);
+            NDArray y = ADD_PRODUCT.available() ? ADD_PRODUCT.apply(base(rows), a, loraB.weight(loraB.weight))
+                    : base(rows).addi(loraB.forward(a));
+            return unflatten(y, x);
+        });
+    }
+
+    private NDArray base(NDArray x) {
+        if (bias == null) return ai.djl.nn.core.Linear.linear(x, weight(weight)).head();
+        if (x.getShape().dimension() == 2) return ai.djl.nn.core.Linear.linear(x, weight(weight), weight(bias)).head();
+        // [.., in] as rows [N, in]: this libtorch fuses the bias into the product (addmm: the bias is copied into
+        // the output, which the GEMM then adds to) only for 2-d inputs; for more dims it zeroes the output for the
+        // GEMM and adds the bias in a second pass
+        return unflatten(ai.djl.nn.core.Linear.linear(x.reshape(-1, in), weight(weight), weight(bias)).head(), x);
+    }
+
+    /** Rows [N, out] shaped as x with its last axis {@code out}; under autograd not a view (see UNFLATTEN). */
+    private NDArray unflatten(NDArray rows, NDArray x) {
+        if (x.getShape().dimension() == 2) return rows;
+        return Torch.recording() && UNFLATTEN.available() ? UNFLATTEN.apply(rows, x) : rows.reshape(outShape(x));
+    }
+
+    /** x's shape with the last axis {@code out}. */
+    private Shape outShape(NDArray x) {
+        long[] s = x.getShape().getShape().clone();
+        s[s.length - 1] = out;
+        return new Shape(s);
+    }
+
+    /** Adds a rank-r adapter; its two matrices become parameters named lora_A.weight and lora_B.weight. */
+    public void attachLora(int r, double scale, double dropout, NDManager manager) {
+        if (loraA != null) throw new IllegalStateException("a LoRA adapter is already attached");
+        loraA = child("lora_A", new Linear(in, r, false));
+        loraB = child("lora_B", new Linear(r, out, false));
+        loraDropout = (float) dropout;
+        scaling = manager.create((float) scale);
+    }
+
+    public boolean hasLora() {
+        return loraA != null;
+    }
+
+    public Linear loraA() { return loraA; }
+    public Linear loraB() { return loraB; }
+
+    /** {@code W <- W + scaling * B A}, then the adapter is gone (PEFT's merge_and_unload). */
+    public void mergeLora() {
+        NDArray delta = array(loraB.weight).matMul(array(loraA.weight)).mul(scaling);
+        array(weight).addi(delta);
+        delta.close();
+        detachLora();
+    }
+
+    public void detachLora() {
+        if (loraA == null) return;
+        removeChild("lora_A");
+        removeChild("lora_B");
+        loraA.namedParameters().values().forEach(Parameter::close);
+        loraB.namedParameters().values().forEach(Parameter::close);
+        scaling.close();
+        loraA = loraB = null;
+    }
+
+    public NDArray weight() {
+        return array(weight);
+    }
+
+    public NDArray bias() {
+        return bias == null ? null : array(bias);
+    }
+}
