@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import embtune.data.DataError;
 import embtune.data.Dataset;
 import embtune.model.ModelConfig;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import embtune.weights.Safetensors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

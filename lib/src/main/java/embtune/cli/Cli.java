@@ -222,7 +222,7 @@ public final class Cli {
             err.println("run with --help for the options");
             code = 2;
             failure = e;
-        } catch (embtune.data.DataError | embtune.model.ModelError | embtune.hub.HubError | IllegalArgumentException | IllegalStateException e) {
+        } catch (embtune.data.DataError | embtune.ModelError | embtune.hub.HubError | IllegalArgumentException | IllegalStateException e) {
             err.println(command + ": " + e.getMessage());
             code = 1;
             failure = e;

@@ -4,7 +4,7 @@ import embtune.hub.DefaultModel;
 import embtune.hub.ModelResolver;
 import embtune.lora.Adapter;
 import embtune.model.Embedder;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import java.nio.file.Path;
 
 /**

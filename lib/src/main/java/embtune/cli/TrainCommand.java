@@ -27,7 +27,7 @@ public final class TrainCommand {
     public static void main(String[] argv) {
         cli().run(argv, a -> {
             TrainConfig config = config(a, System.getenv(), System.err);
-            restartForPrecision(config.precision(), config.device(), argv);
+            restartWithLibtorchEnvironment(config.precision(), config.device(), argv);
             run(config);
         });
     }
@@ -75,12 +75,12 @@ public final class TrainCommand {
         Dataset val = config.valDataset().isEmpty() ? null : load(config.valDataset(), opts);
         var mopts = Embedder.Options.defaults().device(config.device()).maxLength(config.maxLength());
         try (Embedder model = ModelArgs.load(config.model(), config.resumeFromCheckpoint(), mopts, opts.hub())) {
-            model.encoder().config().family().requireSwiftModelType(config.modelType(), model.dir().path().toString());
-            TrainConfig used = config.with("dataset", specs).with("model", config.model() != null ? config.model() : model.dir().path().toString());
+            model.family().requireSwiftModelType(config.modelType(), model.dir().path().toString());
+            TrainConfig used = config.with("dataset", specs);
             String resume = config.resumeFromCheckpoint();
             if (Adapter.isAdapter(model.dir().path()) || resume != null && Adapter.isAdapter(Path.of(resume)))
                 used = used.with("train_type", "lora");
-            Run run = new Trainer(used, model).stopOnInterrupt().fit(train, val);
+            Run run = new Trainer(used, model).logTo(System.out).stopOnInterrupt().fit(train, val);
             System.out.println(run);
             return run;
         }
@@ -89,13 +89,12 @@ public final class TrainCommand {
     /**
      * libtorch reads two settings from the process environment once, before its first use, so
      * when they disagree with the run this command starts itself again with them fixed (once):
-     * TF32 (the GPU default) needs TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1 and exact fp32 needs it unset;
-     * and on Linux THP_MEM_ALLOC_ENABLE=1 lets libtorch back its large CPU buffers with huge pages.
-     * Without it every step's fresh activation buffers are faulted in 4 KiB at a time: measured on
-     * 2 cores, a Qwen3-shaped LoRA step took 18.1 s with 16 million page faults, and 11.6 s with 0.7
-     * million. {@code THP_MEM_ALLOC_ENABLE=0} in the environment keeps it off.
+     * the precision's (TF32, the GPU default, needs TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1 and exact
+     * fp32 needs it unset) and huge pages (on Linux THP_MEM_ALLOC_ENABLE=1 lets libtorch back its
+     * large CPU buffers with huge pages instead of faulting fresh activations in 4 KiB at a time;
+     * bench/README.md has the figures). {@code THP_MEM_ALLOC_ENABLE=0} in the environment keeps it off.
      */
-    static void restartForPrecision(String precision, String device, String[] argv) {
+    static void restartWithLibtorchEnvironment(String precision, String device, String[] argv) {
         // decided without starting the engine: the waiting parent must not hold a CUDA context
         var d = onGpu(device) ? ai.djl.Device.gpu() : ai.djl.Device.cpu();
         var fix = new java.util.HashMap<>(embtune.engine.Precision.parse(precision, d).environmentFix(d));

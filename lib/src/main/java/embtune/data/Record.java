@@ -28,8 +28,4 @@ public record Record(String anchor, String positive, List<String> negatives, Flo
     public float labelOrOne() {
         return label == null ? 1f : label;
     }
-
-    public boolean hasLabel() {
-        return label != null;
-    }
 }

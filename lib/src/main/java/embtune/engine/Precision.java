@@ -1,6 +1,5 @@
 package embtune.engine;
 
-import embtune.weights.Weights;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import java.util.Locale;

@@ -1,7 +1,6 @@
 package embtune.engine;
 
 import embtune.Log;
-import embtune.nn.Module;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;

@@ -18,7 +18,9 @@ public final class Seeds {
         /** Java-side draws of a step: hard-negative sampling and the like */
         SAMPLING,
         /** libtorch's generator during a forward pass: dropout */
-        DROPOUT
+        DROPOUT,
+        /** Java-side draws while computing the validation loss, per evaluation */
+        EVAL_SAMPLING
     }
 
     private Seeds() {}

@@ -36,8 +36,8 @@ public final class Torch {
     /**
      * torch's {@code param.grad = None} ({@code zero_grad(set_to_none=True)}, its default): the
      * gradient's memory is freed and the next backward pass allocates it afresh, so gradients take
-     * no room during the forward pass, when the saved activations peak (for a 150k-token
-     * vocabulary, 600 MB of embedding gradient). DJL can only zero a gradient in place, so the
+     * no room during the forward pass, when the saved activations peak (a large vocabulary's
+     * embedding gradient is the size of the table). DJL can only zero a gradient in place, so the
      * parameter gets a new leaf over the same storage ({@code detach()}, which has no gradient)
      * and the old leaf, with its gradient, is closed.
      */

@@ -1,7 +1,7 @@
 package embtune.hub;
 
 import embtune.Log;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import embtune.onnx.Langchain4jModel;
 import embtune.onnx.OnnxImporter;
 import java.io.IOException;

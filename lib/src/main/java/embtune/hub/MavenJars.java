@@ -1,7 +1,7 @@
 package embtune.hub;
 
 import embtune.Log;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

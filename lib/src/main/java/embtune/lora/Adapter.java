@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import embtune.model.Embedder;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import embtune.weights.Safetensors;
 import embtune.weights.SafetensorsWriter;
 import java.io.IOException;
@@ -78,8 +78,7 @@ public final class Adapter {
 
     /** The key peft gives an adapter tensor: its module path in the model class transformers loads. */
     static String key(Embedder model, String name) {
-        if (!model.hasVision()) return PREFIX + name;
-        return name.startsWith("visual.") ? WRAPPED + name : VL_TEXT + name;
+        return model.family().peftKey(name);
     }
 
     /** An adapter tensor's name in embtune's modules, from peft's key (any of the layouts above). */

@@ -51,7 +51,7 @@ public final class InfoNceLoss implements EmbeddingLoss {
         if (layout.isPairs()) throw new IllegalArgumentException("infonce needs a group layout, got " + layout);
         if (rows.getShape().get(0) != layout.rows())
             throw new IllegalArgumentException(rows.getShape().get(0) + " rows but the layout describes " + layout.rows());
-        Groups g = Groups.of(layout.groupNegatives(), options.hardNegatives(), random);
+        Groups g = Groups.of(layout.groupNegatives(), options.hardNegatives(), layout.sampling() != null ? layout.sampling() : random);
         NDManager m = rows.getManager();
         NDArray q = take(rows, g.queries, m);
         NDArray targets;

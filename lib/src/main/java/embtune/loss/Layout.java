@@ -1,6 +1,7 @@
 package embtune.loss;
 
 import java.util.Arrays;
+import java.util.Random;
 
 /**
  * How the rows of an embedding batch are laid out, ms-swift style. Pair losses read
@@ -8,13 +9,21 @@ import java.util.Arrays;
  * {@code [q, p, n_1..n_k]} whose negative counts are given explicitly (ms-swift infers them from
  * labels, which breaks when a positive is labelled 0).
  */
-public record Layout(float[] labels, int[] groupNegatives) {
+public record Layout(float[] labels, int[] groupNegatives, Random sampling) {
     public static Layout pairs(float... labels) {
-        return new Layout(labels, null);
+        return new Layout(labels, null, null);
     }
 
     public static Layout groups(int... negatives) {
-        return new Layout(null, negatives);
+        return new Layout(null, negatives, null);
+    }
+
+    /**
+     * The same layout with the generator this batch's random draws come from (the trainer hands
+     * each step its own stream; without one a loss uses its own generator).
+     */
+    public Layout sampling(Random r) {
+        return new Layout(labels, groupNegatives, r);
     }
 
     public boolean isPairs() {

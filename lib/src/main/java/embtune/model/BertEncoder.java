@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import embtune.engine.Scopes;
 import embtune.nn.Attention;
 import embtune.nn.Embedding;
@@ -24,7 +25,7 @@ public class BertEncoder extends Encoder {
     public BertEncoder(ModelConfig c) {
         super(c);
         if (!c.hiddenAct().equals("gelu"))
-            throw new embtune.model.ModelError("BERT hidden_act '" + c.hiddenAct() + "' is not supported (gelu only)");
+            throw new embtune.ModelError("BERT hidden_act '" + c.hiddenAct() + "' is not supported (gelu only)");
         embeddings = child("embeddings", new Embeddings(c));
         Module encoder = child("encoder", new Module() {});
         layers = encoder.child("layer", new ModuleList<>());

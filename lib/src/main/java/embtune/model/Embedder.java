@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import embtune.Log;
 import embtune.engine.Devices;
 import embtune.engine.Precision;
@@ -52,8 +53,7 @@ public final class Embedder implements AutoCloseable {
     private final int batchSize;
     private final String queryPrompt;
     private Precision precision = Precision.FP32;
-    private java.util.function.Function<List<String>, TextTokenizer.Batch> tokenize; // set for random-weight models only
-    private embtune.model.GmeInputs gme; // models with a vision tower: the GME prompt, images and positions
+    private ModelInputs inputs; // the family's: texts (and images) to encoder inputs
 
     private Embedder(ModelDir dir, NDManager manager, Encoder encoder, TextTokenizer tokenizer, Pooling pooling,
                      int batchSize, String queryPrompt) {
@@ -86,16 +86,14 @@ public final class Embedder implements AutoCloseable {
             if (opts.maxLength() != null && opts.maxLength() > maxLength)
                 Log.note("max_length " + opts.maxLength() + " is more than " + dir.getFileName() + " takes ("
                         + md.config().maxPositions() + " positions); texts are cut at " + maxLength + " tokens");
-            // GME's recipe pads on the right whatever tokenizer_config.json says (its script sets padding_side = 'right')
-            TextTokenizer.Side side = opts.paddingSide() != null ? opts.paddingSide()
-                    : md.config().family().hasVision() ? TextTokenizer.Side.RIGHT : md.paddingSide();
+            Family family = md.config().family();
+            TextTokenizer.Side side = opts.paddingSide() != null ? opts.paddingSide() : family.paddingSide(md.paddingSide());
             TextTokenizer tok = TextTokenizer.load(dir, maxLength, side,
-                    md.config().family().isDecoder(), md.config().padTokenId() == null ? 0 : md.config().padTokenId());
+                    family.isDecoder(), md.config().padTokenId() == null ? 0 : md.config().padTokenId());
             String prompt = opts.queryPrompt() != null ? opts.queryPrompt() : md.prompts().getOrDefault("query", "");
             Embedder e = new Embedder(md, manager, encoder, tok, opts.pooling() != null ? opts.pooling() : md.pooling(),
                     opts.batchSize() != null ? opts.batchSize() : 32, prompt);
-            if (md.config().family().hasVision())
-                e.gme = new embtune.model.GmeInputs(tok, embtune.vision.ImageProcessor.read(dir), md.config().vision(), null);
+            e.inputs = family.inputs(tok, dir, md.config());
             return e;
         } catch (RuntimeException e) {
             manager.close();
@@ -112,38 +110,27 @@ public final class Embedder implements AutoCloseable {
         Encoder encoder = Encoder.create(config);
         embtune.nn.RandomInit.apply(encoder, manager, seed); // also creates the layers' constants
         Embedder e = new Embedder(null, manager, encoder, null, pooling, 32, "");
-        e.tokenize = texts -> {
-            java.util.Random r = new java.util.Random(seed ^ texts.hashCode());
-            long[][] ids = new long[texts.size()][tokens], mask = new long[texts.size()][tokens];
-            for (int i = 0; i < ids.length; i++)
-                for (int t = 0; t < tokens; t++) {
-                    ids[i][t] = 1000 + r.nextInt(Math.max(1, config.vocabSize() - 1000));
-                    mask[i][t] = 1;
-                }
-            return new TextTokenizer.Batch(ids, mask);
-        };
+        e.inputs = new RandomInputs(config.vocabSize(), tokens, seed);
         return e;
     }
 
     /** Token ids and attention mask for a batch of texts (the tokenizer's, padded to the longest). */
     public TextTokenizer.Batch encode(List<String> texts) {
-        if (tokenize != null) return tokenize.apply(texts);
-        if (gme != null) return gme.encode(texts);
-        for (String t : texts)
-            if (embtune.vision.ImageText.hasImages(t))
-                throw new ModelError("an input holds an image (" + embtune.vision.ImageText.parse(t).images().get(0).getFileName() + "), but "
-                        + name() + " is a text model (" + encoder.config().family().modelType() + "); images need a GME (qwen2_vl) model");
-        return tokenizer.encode(texts);
+        return inputs.encode(texts);
     }
 
     /** Whether this model embeds images as well as text (a vision tower: GME / Qwen2-VL). */
     public boolean hasVision() {
-        return gme != null;
+        return encoder.config().family().hasVision();
     }
 
-    /** The GME prompt and image processing, for models with a vision tower; else null. */
-    public embtune.model.GmeInputs gmeInputs() {
-        return gme;
+    /** The family's inputs: how a text (with images, for GME) becomes what the encoder reads. */
+    public ModelInputs inputs() {
+        return inputs;
+    }
+
+    public Family family() {
+        return encoder.config().family();
     }
 
     // task heads above the encoder (pooler, LM and classifier heads) and non-learned buffers: not embedding weights

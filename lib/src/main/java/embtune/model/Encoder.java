@@ -134,13 +134,9 @@ public abstract class Encoder extends Module {
         biases = new Attention.Biases(manager);
     }
 
+    /** The encoder of the config's family, parameters not yet allocated. */
     public static Encoder create(ModelConfig c) {
-        return switch (c.family()) {
-            case QWEN3, QWEN2 -> new QwenEncoder(c);
-            case QWEN2_VL -> new QwenVlEncoder(c);
-            case BERT -> new BertEncoder(c);
-            case MODERNBERT -> new ModernBertEncoder(c);
-        };
+        return c.family().encoder(c);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import embtune.vision.ImageProcessor;
 import embtune.vision.ImageText;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import java.util.List;
  * processor's patches and transformers' M-RoPE positions (get_rope_index) when the batch has images.
  * The pooled state is the last real token's: the final {@code <|endoftext|>}.
  */
-public final class GmeInputs {
+public final class GmeInputs implements ModelInputs {
     public static final String DEFAULT_INSTRUCTION = "You are a helpful assistant.";
 
     private final TextTokenizer tokenizer;
@@ -70,11 +71,13 @@ public final class GmeInputs {
     }
 
     /** The prompt's ids for a text taken verbatim (no images; what the embeddings API serves), cut to max_length. */
+    @Override
     public long[] textIds(String text) {
         return promptIds(text, List.of());
     }
 
     /** The prompt's untruncated length in tokens for a text taken verbatim. */
+    @Override
     public int textLength(String text) {
         return tokenizer.rawIds(prompt(text)).length;
     }
@@ -95,6 +98,7 @@ public final class GmeInputs {
         return ids;
     }
 
+    @Override
     public TextTokenizer.Batch encode(List<String> texts) {
         List<Item> items = new ArrayList<>();
         for (String t : texts) items.add(item(t));

@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

@@ -41,9 +41,8 @@ public final class ModelSaver {
                         + "(export --merge_lora true) or save the adapter, not the full model");
         writeConfig(model, tmp);
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        // Qwen2-VL checkpoints name the text model "model.*" beside "visual.*" (Qwen2VLForConditionalGeneration's layout)
-        boolean vl = model.hasVision();
-        model.encoder().namedParameters().forEach((n, p) -> tensors.put(vl && !n.startsWith("visual.") ? "model." + n : n, p.getArray()));
+        Family family = model.family();
+        model.encoder().namedParameters().forEach((n, p) -> tensors.put(family.tensorName(n), p.getArray()));
         SafetensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         writeTokenizerAndModules(model, tmp);
     }
@@ -58,7 +57,7 @@ public final class ModelSaver {
         Path src = model.dir().path();
         for (String f : TOKENIZER_FILES) copyIfExists(src.resolve(f), tmp.resolve(f));
         if (model.dir().sentenceTransformers()) copySentenceTransformers(src, tmp);
-        else if (!model.hasVision()) writeSentenceTransformers(model, tmp); // GME folders are read with transformers and its recipe
+        else if (model.family().writesSentenceTransformers()) writeSentenceTransformers(model, tmp);
     }
 
     private static void writeConfig(Embedder model, Path tmp) throws IOException {

@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import embtune.nn.Attention;
 import embtune.nn.Embedding;
 import embtune.nn.LayerNorm;
@@ -27,7 +28,7 @@ public class ModernBertEncoder extends Encoder {
     public ModernBertEncoder(ModelConfig c) {
         super(c);
         if (!c.hiddenAct().equals("gelu"))
-            throw new embtune.model.ModelError("ModernBERT hidden_activation '" + c.hiddenAct() + "' is not supported (gelu only)");
+            throw new embtune.ModelError("ModernBERT hidden_activation '" + c.hiddenAct() + "' is not supported (gelu only)");
         Module emb = child("embeddings", new Module() {});
         tokEmbeddings = emb.child("tok_embeddings", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
         embNorm = emb.child("norm", new LayerNorm(c.hiddenSize(), c.normEps(), c.normBias()));
@@ -99,7 +100,7 @@ public class ModernBertEncoder extends Encoder {
             long b = h.getShape().get(0), t = h.getShape().get(1);
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
-            NDArray q = queryRope.applySpending(qkv.get(0)), k = rope.applySpending(qkv.get(1)), v = qkv.get(2); // q scaled by its tables; qkv is ours to spend
+            NDArray q = queryRope.applyInPlace(qkv.get(0)), k = rope.applyInPlace(qkv.get(1)), v = qkv.get(2); // q scaled by its tables; qkv is ours to overwrite
             h = h.add(wo.forward(Attention.attendMerged(q, k, v, bias, null)));
             NDArray gated = wi.forward(mlpNorm.forward(h));
             NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));

@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -22,7 +22,7 @@ public final class Presets {
                 .put("vocab_size", 30522).put("max_position_embeddings", 512).put("layer_norm_eps", 1e-12)
                 .put("hidden_act", "gelu").put("type_vocab_size", 2).put("pad_token_id", 0);
         if (tiny) shrink(c).put("num_attention_heads", 4);
-        return ModelConfig.parse(Family.BERT, c, "preset all-MiniLM-L6-v2" + (tiny ? " (tiny)" : ""));
+        return ModelConfig.parse(Family.of("bert", "preset"), c, "preset all-MiniLM-L6-v2" + (tiny ? " (tiny)" : ""));
     }
 
     /** Qwen/Qwen3-Embedding-0.6B: 28 layers, hidden 1024, 16 q / 8 kv heads of 128, intermediate 3072. */
@@ -38,13 +38,13 @@ public final class Presets {
                 .put("max_position_embeddings", 32768).put("rms_norm_eps", 1e-6).put("rope_theta", 1000000.0)
                 .put("hidden_act", "silu").put("tie_word_embeddings", true).put("pad_token_id", 151643);
         if (tiny) shrink(c).put("num_attention_heads", 4).put("num_key_value_heads", 2).put("head_dim", 8).put("pad_token_id", 0);
-        return ModelConfig.parse(Family.QWEN3, c, "preset Qwen3-Embedding-0.6B" + (tiny ? " (tiny)" : ""));
+        return ModelConfig.parse(Family.of("qwen3", "preset"), c, "preset Qwen3-Embedding-0.6B" + (tiny ? " (tiny)" : ""));
     }
 
     /** Qwen3-Embedding-0.6B's layer shapes with only {@code layers} layers (CPU benchmarks of the real widths). */
     public static ModelConfig qwen3Embedding06B(int layers) {
         ObjectNode c = (ObjectNode) qwen3Embedding06B(false).raw().deepCopy().put("num_hidden_layers", layers);
-        return ModelConfig.parse(Family.QWEN3, c, "preset Qwen3-Embedding-0.6B, " + layers + " layers");
+        return ModelConfig.parse(Family.of("qwen3", "preset"), c, "preset Qwen3-Embedding-0.6B, " + layers + " layers");
     }
 
     private static ObjectNode shrink(ObjectNode c) {

@@ -96,7 +96,7 @@ public class QwenEncoder extends Encoder {
             k = child("k_proj", new Linear(c.hiddenSize(), (long) kvHeads * headDim, c.attentionBias()));
             v = child("v_proj", new Linear(c.hiddenSize(), (long) kvHeads * headDim, c.attentionBias()));
             o = child("o_proj", new Linear((long) heads * headDim, c.hiddenSize(), false));
-            boolean qk = c.family() == Family.QWEN3;
+            boolean qk = c.qkNorm();
             qNorm = qk ? child("q_norm", new RmsNorm(headDim, c.normEps())) : null;
             kNorm = qk ? child("k_norm", new RmsNorm(headDim, c.normEps())) : null;
         }
@@ -114,9 +114,9 @@ public class QwenEncoder extends Encoder {
             NDArray qh = q.forward(x).reshape(b, t, heads, headDim);
             NDArray kh = k.forward(x).reshape(b, t, kvHeads, headDim);
             NDArray vh = Attention.splitHeads(v.forward(x), kvHeads, headDim);
-            if (qNorm != null) { // the projections' outputs are ours: the norms may spend them
-                qh = qNorm.forwardSpending(qh);
-                kh = kNorm.forwardSpending(kh);
+            if (qNorm != null) { // the projections' outputs are ours: the norms may overwrite them
+                qh = qNorm.forwardInPlace(qh);
+                kh = kNorm.forwardInPlace(kh);
             }
             NDArray q0 = qh.transpose(0, 2, 1, 3), k0 = kh.transpose(0, 2, 1, 3);
             // q leaves the rotation scaled by head_dim^-0.5 (its tables carry it): the scores need no scaling
@@ -128,10 +128,10 @@ public class QwenEncoder extends Encoder {
 
         /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE); queries scaled. */
         private NDArray rotate(NDArray x, Masks masks, boolean query) {
-            // x is a view of this layer's own projection (or its norm), used for nothing else: the rotation may spend it
-            if (masks.rotary() == null) return (query ? queryRope : rope).applySpending(x);
+            // x is a view of this layer's own projection (or its norm), used for nothing else: the rotation may overwrite it
+            if (masks.rotary() == null) return (query ? queryRope : rope).applyInPlace(x);
             NDArray cos = Cast.to(masks.rotary().get(0), x.getDataType()), sin = Cast.to(masks.rotary().get(1), x.getDataType());
-            return query ? Rope.rotateSpending(x, cos.mul(scale), sin.mul(scale)) : Rope.rotateSpending(x, cos, sin);
+            return query ? Rope.rotateInPlace(x, cos.mul(scale), sin.mul(scale)) : Rope.rotateInPlace(x, cos, sin);
         }
     }
 }

@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

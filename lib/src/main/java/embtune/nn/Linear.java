@@ -32,7 +32,7 @@ public class Linear extends Module {
     // y += a w^T in place (torch's addmm_, which DJL does not bind): the adapter's product lands in the base
     // output, where B(A(h)) would be a fresh [.., out] array and then a pass adding it. w^T is handed over as a
     // row-major copy ([r, out], tiny): for a column-major w^T autograd computes w's gradient as (g^T a)^T, whose
-    // transposed [out, N] x [N, r] GEMM runs 5-7x slower here than the a^T g it computes for a row-major one
+    // transposed [out, N] x [N, r] GEMM runs several times slower than the a^T g it computes for a row-major one
     static final ScriptFunction ADD_PRODUCT = new ScriptFunction("AddProduct", "y, a, w", "return y.addmm_(a, w.t().contiguous())");
 
     // [N, out] rows back to x's leading dims as torch.matmul returns them (_unsafe_view): autograd sees a new tensor,

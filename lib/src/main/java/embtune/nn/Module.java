@@ -75,10 +75,6 @@ public abstract class Module {
         if (modules.remove(name) == null) throw new IllegalArgumentException("no child " + name);
     }
 
-    public Map<String, Module> children() {
-        return modules;
-    }
-
     /** Training mode turns on dropout where a module has it (torch's module.train()). */
     public void train(boolean on) {
         training = on;

@@ -43,7 +43,7 @@ public class RmsNorm extends Module {
      * {@link #forward} for a caller that has no further use for x (Qwen's q and k projections): unless autograd
      * records (inference), x is normalised in place, no fresh array.
      */
-    public NDArray forwardSpending(NDArray x) {
+    public NDArray forwardInPlace(NDArray x) {
         return forward(x, !Torch.recording());
     }
 

@@ -42,8 +42,8 @@ public final class Rope {
         return new Rope(dim, theta, manager, this.factor * factor);
     }
 
-    /** Rotates q or k shaped [B, H, T, dim], positions 0..T-1, for a caller that has no further use for x (see {@link #rotateSpending}). */
-    public NDArray applySpending(NDArray x) {
+    /** Rotates q or k shaped [B, H, T, dim], positions 0..T-1, for a caller that has no further use for x (see {@link #rotateInPlace}). */
+    public NDArray applyInPlace(NDArray x) {
         int t = (int) x.getShape().get(2);
         ensure(t);
         boolean half = x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16;
@@ -53,7 +53,7 @@ public final class Rope {
             NDScope.unregister(cosHalf, signedSinHalf);
         }
         NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? signedSinHalf : signedSin).get(new NDIndex(":{}", t));
-        return rotateSpending(x, c, s);
+        return rotateInPlace(x, c, s);
     }
 
     /**
@@ -70,7 +70,7 @@ public final class Rope {
      * {@link #rotate} for a caller that has no further use for x: unless autograd records (inference), x takes
      * the cos product in place, so the rotation makes one fresh array instead of two.
      */
-    public static NDArray rotateSpending(NDArray x, NDArray cos, NDArray signedSin) {
+    public static NDArray rotateInPlace(NDArray x, NDArray cos, NDArray signedSin) {
         return rotate(x, cos, signedSin, !Torch.recording());
     }
 

@@ -179,14 +179,14 @@ public final class EmbeddingServer implements AutoCloseable {
         // token rows: the texts tokenized once here (truncated as embed would), or the ids the client sent
         List<long[]> rows = new ArrayList<>();
         if (r.texts() != null) {
-            var gme = model.gmeInputs(); // GME: the text inside its prompt (taken verbatim: no images over this API)
+            var inputs = model.inputs(); // GME's: the text inside its prompt (taken verbatim: no images over this API)
             for (int i = 0; i < r.texts().size(); i++) {
                 String text = r.texts().get(i);
-                int n = r.truncate() ? 0 : gme != null ? gme.textLength(text) : model.tokenizer().length(text);
+                int n = r.truncate() ? 0 : inputs.textLength(text);
                 if (n > max)
                     throw new ApiError(400, "input[" + i + "] has " + n + " tokens; the model takes " + max + " (send \"truncate\": true to cut it)",
                             "invalid_request_error", "input", "context_length_exceeded");
-                rows.add(gme != null ? gme.textIds(text) : model.tokenizer().ids(text));
+                rows.add(inputs.textIds(text));
             }
         } else {
             long vocab = model.encoder().config().vocabSize();

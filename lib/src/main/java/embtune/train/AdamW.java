@@ -24,8 +24,8 @@ import java.util.Map;
  * <p>A full-precision step runs torch's fused AdamW kernel ({@code torch._fused_adamw_}, what
  * {@code AdamW(fused=True)} calls): one pass over each parameter, its gradient and its moments,
  * with no temporaries, where the same math as separate ops makes a dozen passes and a fresh
- * parameter-sized array for the square root (for a 150k-row embedding table, 600 MB mapped and
- * zeroed anew each step). If this libtorch lacks the kernel, the ops below compute it instead.
+ * parameter-sized array for the square root, mapped and zeroed anew each step. If this libtorch
+ * lacks the kernel, the ops below compute it instead.
  */
 public final class AdamW {
     private final Map<String, Parameter> params;
@@ -149,8 +149,7 @@ public final class AdamW {
             if (ok != null) g = where(ok.broadcast(g.getShape()), g, zero);
             NDArray mt = m.get(e.getKey()), vt = v.get(e.getKey());
             p.muli(decay);
-            // the gradient is the scratch space (dropped below): one parameter-sized array a step instead of
-            // four (a 150k-row embedding table: 600 MB each, mapped and zeroed anew)
+            // the gradient is the scratch space (dropped below): one parameter-sized array a step instead of four
             g.muli(keep1);                                      // (1 - b1) g
             mt.muli(beta1).addi(g);                             // m = b1 m + (1 - b1) g
             vt.muli(beta2).addi(g.muli(g).muli(squareScale));   // v = b2 v + (1 - b2) g^2

@@ -48,7 +48,8 @@ final class Batches {
         return (double) stepsDone / stepsPerEpoch();
     }
 
-    List<StepBatch> forStep(int step, boolean pairs) {
+    /** The micro-batches of one optimizer step; their random draws (negative sampling) come from {@code sampling}, in order. */
+    List<StepBatch> forStep(int step, boolean pairs, java.util.Random sampling) {
         int epoch = step / stepsPerEpoch(), index = step % stepsPerEpoch();
         if (epoch != cachedEpoch) {
             order = data.shuffledOrder(seed + epoch);
@@ -58,7 +59,7 @@ final class Batches {
         for (int m = index * accumulation; m < Math.min(microPerEpoch, (index + 1) * accumulation); m++) {
             List<Record> records = new ArrayList<>();
             for (int i = m * batchSize; i < Math.min(data.size(), (m + 1) * batchSize); i++) records.add(data.get(order[i]));
-            out.add(StepBatch.of(records, pairs));
+            out.add(StepBatch.of(records, pairs).sampling(sampling));
         }
         return out;
     }

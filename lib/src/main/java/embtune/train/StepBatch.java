@@ -11,6 +11,11 @@ import java.util.List;
  * {@code [a, p, n...]} with their negative counts.
  */
 public record StepBatch(List<String> texts, Layout layout) {
+    /** The same rows, with the generator the loss draws from for this batch. */
+    public StepBatch sampling(java.util.Random r) {
+        return new StepBatch(texts, layout.sampling(r));
+    }
+
     public static StepBatch of(List<Record> records, boolean pairs) {
         List<String> texts = new ArrayList<>();
         if (pairs) {

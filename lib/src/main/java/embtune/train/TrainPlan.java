@@ -11,7 +11,9 @@ import embtune.lora.Adapter;
 import embtune.lora.Lora;
 import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
+import embtune.model.Family;
 import embtune.engine.Precision;
+import embtune.engine.Seeds;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,11 +28,11 @@ import java.util.Random;
  * it is what args.json records.
  */
 record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType, EmbeddingLoss loss, InfoNceOptions nce,
-                 Random sampling, Map<String, Parameter> trainable, Checkpoint.Content content, Batches batches, int total,
+                 Map<String, Parameter> trainable, Checkpoint.Content content, Batches batches, int total,
                  LrSchedule schedule, Precision precision, TrainStep.Settings settings, Resume resume) {
 
     /** Where a run continues: the step after its checkpoint, the history and best checkpoint so far. */
-    record Resume(Path checkpoint, int start, List<Map<String, Object>> history, Double best, Path bestCheckpoint) {
+    record Resume(Path checkpoint, int start, List<TrainEvent> history, Double best, Path bestCheckpoint) {
         static final Resume NONE = new Resume(null, 0, List.of(), null, null);
 
         @SuppressWarnings("unchecked")
@@ -38,8 +40,8 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
             if (checkpoint == null) return NONE;
             Path ckpt = Path.of(checkpoint).toAbsolutePath();
             JsonNode state = Checkpoint.state(ckpt);
-            List<Map<String, Object>> history = new ArrayList<>();
-            state.path("log_history").forEach(e -> history.add(TrainConfig.JSON.convertValue(e, Map.class)));
+            List<TrainEvent> history = new ArrayList<>();
+            state.path("log_history").forEach(e -> history.add(TrainEvent.fromMap(TrainConfig.JSON.convertValue(e, Map.class))));
             return new Resume(ckpt, state.get("global_step").asInt(), history,
                     state.hasNonNull("best_metric") ? state.get("best_metric").asDouble() : null,
                     state.hasNonNull("best_model_checkpoint") ? Path.of(state.get("best_model_checkpoint").asText()) : null);
@@ -61,30 +63,30 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
             train = s.train();
             val = s.val();
         }
-        Random sampling = new Random(config.seed); // reseeded every step (Seeds.Stream.SAMPLING)
         InfoNceOptions nce = infonceOptions(config); // read once: the environment does not change during a run
         MrlSpec mrl = MrlSpec.parse(config.mrlDims);
-        EmbeddingLoss loss = custom != null ? custom : Losses.create(lossType, config.margin, nce, mrl.dims(), mrl.weights(), sampling);
+        EmbeddingLoss loss = custom != null ? custom : Losses.create(lossType, config.margin, nce, mrl.dims(), mrl.weights(),
+                Seeds.random(config.seed, Seeds.Stream.SAMPLING)); // the trainer hands each batch its step's stream; this one serves other callers
 
         // which parameters train, and what a checkpoint holds
         Map<String, Parameter> trainable;
         Checkpoint.Content content;
-        String modelPath = (config.model != null ? Path.of(config.model) : model.dir().path()).toAbsolutePath().normalize().toString();
-        if (model.hasVision() && config.lora() && (!config.freezeVit || !config.freezeAligner))
-            throw new ConfigError("--freeze_vit false / --freeze_aligner false train the vision tower, which LoRA does not adapt here; "
-                    + "use --train_type full for that (LoRA adapts GME's language model)");
+        // the folder the model was loaded from (a hub id's snapshot, a checkpoint's base), resolved once by the loader
+        String modelPath = model.dir().path().toAbsolutePath().normalize().toString();
+        Family family = model.family();
+        String refusal = config.lora() ? family.loraRefusal(config.freezeVit, config.freezeAligner) : null;
+        if (refusal != null) throw new ConfigError(refusal);
         if (config.lora()) {
-            LoraConfig lc = model.hasVision() ? config.loraConfig().targets(languageModelTargets(config.loraConfig().targetModules())) : config.loraConfig();
+            LoraConfig lc = config.loraConfig().targets(family.loraTargets(config.loraConfig().targetModules()));
             if (Lora.parameters(model.encoder()).isEmpty()) Lora.apply(model, lc, config.seed); // resumed runs arrive adapted
             trainable = Lora.parameters(model.encoder());
             content = dir -> Adapter.writeInto(model, lc, modelPath, dir);
             out.println(lc + "\n  " + Lora.trainableSummary(model.encoder()));
         } else {
             trainable = fullTrainable(model, config.freezeVit, config.freezeAligner);
-            if (model.hasVision()) {
-                out.println("vision tower " + (config.freezeVit ? "frozen" : "trained") + ", merger " + (config.freezeAligner ? "frozen" : "trained")
-                        + String.format(": %,d of %,d parameters train", count(trainable), count(model.encoder().namedParameters())));
-            }
+            String freezing = family.freezingNote(config.freezeVit, config.freezeAligner);
+            if (freezing != null)
+                out.println(freezing + String.format(": %,d of %,d parameters train", count(trainable), count(model.encoder().namedParameters())));
             content = Checkpoint.fullModel(model);
         }
 
@@ -102,7 +104,7 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
                 .with("learning_rate", config.learningRate()).with("gradient_accumulation_steps", accum)
                 .with("eval_steps", config.evalEvery()).with("split_dataset_ratio", ratio)
                 .with("precision", precision.name().toLowerCase(java.util.Locale.ROOT));
-        return new TrainPlan(args, train, val, lossType, loss, nce, sampling, trainable, content, batches, total, schedule,
+        return new TrainPlan(args, train, val, lossType, loss, nce, trainable, content, batches, total, schedule,
                 precision, settings, Resume.from(config.resumeFromCheckpoint));
     }
 
@@ -133,25 +135,10 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
         return resume.checkpoint() != null;
     }
 
-    /**
-     * What full training updates: every parameter, but for GME the vision tower unless
-     * {@code freezeVit} is false and its merger unless {@code freezeAligner} is false (ms-swift's
-     * defaults freeze both).
-     */
+    /** What full training updates: every parameter the family does not freeze (GME's vision tower and merger, by default). */
     public static Map<String, Parameter> fullTrainable(Embedder model, boolean freezeVit, boolean freezeAligner) {
         Map<String, Parameter> out = new java.util.LinkedHashMap<>(model.encoder().namedParameters());
-        if (model.hasVision())
-            out.keySet().removeIf(n -> freezeVit && (n.startsWith("visual.blocks.") || n.startsWith("visual.patch_embed."))
-                    || freezeAligner && n.startsWith("visual.merger."));
-        return out;
-    }
-
-    /** all-linear on GME means the language model's linear layers (the vision tower's have other names: qkv, proj, fc1, fc2, mlp.0, mlp.2). */
-    static List<String> languageModelTargets(List<String> targets) {
-        List<String> out = new java.util.ArrayList<>();
-        for (String t : targets)
-            if (t.equals("all-linear")) out.addAll(List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"));
-            else out.add(t);
+        out.keySet().removeIf(n -> model.family().frozen(n, freezeVit, freezeAligner));
         return out;
     }
 

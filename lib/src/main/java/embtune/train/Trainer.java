@@ -39,10 +39,10 @@ import java.util.concurrent.TimeUnit;
 public final class Trainer {
     private TrainConfig config;
     private final Embedder model;
-    private PrintStream out = System.out;
+    private PrintStream out = embtune.Log.lines();
     private Boolean terminal;
     private EmbeddingLoss customLoss;
-    private java.util.function.Consumer<Map<String, Object>> onLog = e -> {};
+    private java.util.function.Consumer<TrainEvent> onLog = e -> {};
     private volatile boolean stopRequested;
     private final CountDownLatch finished = new CountDownLatch(1);
 
@@ -70,8 +70,8 @@ public final class Trainer {
     public Trainer logTo(PrintStream p) { out = p; return this; }
     /** Train with your own loss over embeddings; the data layout follows its {@code wantsPairs()}. */
     public Trainer loss(EmbeddingLoss custom) { customLoss = custom; return this; }
-    /** Called with every logged event (training and eval), e.g. to plot live in a notebook. */
-    public Trainer onLog(java.util.function.Consumer<Map<String, Object>> listener) { onLog = listener; return this; }
+    /** Called with every event (step, eval, save), e.g. to plot live in a notebook. */
+    public Trainer onLog(java.util.function.Consumer<TrainEvent> listener) { onLog = listener; return this; }
     public Trainer terminal(boolean t) { terminal = t; return this; }
     /** The settings so far (a value; change them with the fluent methods). */
     public TrainConfig config() { return config; }
@@ -119,7 +119,7 @@ public final class Trainer {
         RunFolder folder = p.isResumed() ? RunFolder.reopen(resume.checkpoint().getParent(), resume.start())
                 : RunFolder.create(Path.of(p.args().outputDir));
         folder.writeArgs(p.args());
-        List<Map<String, Object>> history = new ArrayList<>(resume.history());
+        List<TrainEvent> history = new ArrayList<>(resume.history());
         Best best = new Best(resume.best(), resume.bestCheckpoint());
         Progress progress = new Progress(out, terminal != null ? terminal : System.console() != null, p.total(), resume.start());
         printHeader(p, folder);
@@ -132,25 +132,23 @@ public final class Trainer {
         try (TrainStep trainStep = new TrainStep(model, p.loss(), p.trainable(), newOptimizer(p), p.settings())) {
             if (p.isResumed()) Checkpoint.loadOptimizer(resume.checkpoint(), trainStep.optimizer(), trainStep.scaler(), model.manager());
             Window window = new Window(model.manager());
+            long seed = p.args().seed;
             for (int step = resume.start(); step < p.total() && !stopRequested; step++) {
-                p.sampling().setSeed(Seeds.of(config.seed, Seeds.Stream.SAMPLING, step));
-                Seeds.engine(config.seed, Seeds.Stream.DROPOUT, step);
+                Seeds.engine(seed, Seeds.Stream.DROPOUT, step);
                 double lr = p.schedule().at(step);
-                window.add(trainStep.run(p.batches().forStep(step, p.loss().wantsPairs()), lr, window.manager()));
+                var batches = p.batches().forStep(step, p.loss().wantsPairs(), Seeds.random(seed, Seeds.Stream.SAMPLING, step));
+                window.add(trainStep.run(batches, lr, window.manager()));
                 done = step + 1;
                 boolean lastStep = done == p.total();
                 if (done % p.args().loggingSteps == 0 || done % p.args().saveSteps == 0 || lastStep) {
-                    Map<String, Object> e = window.drain(event(done, p.batches().epochAt(done)), trainStep.scaler(), last);
-                    e.put("learning_rate", lr);
-                    e.put("it_per_s", progress.itPerSec(done));
-                    e.put("elapsed_s", progress.elapsed());
-                    lastLoss = (double) e.get("loss");
+                    TrainEvent.Step e = window.drain(done, p.batches().epochAt(done), lr, progress, trainStep.scaler(), last);
+                    lastLoss = e.loss();
                     log(e, history, folder);
                     progress.update(done, lastLoss, lr);
                 }
                 if (p.val() != null && !p.args().evalStrategy.equals("no") && (done % p.args().evalEvery() == 0 || lastStep)) {
-                    Map<String, Object> e = logEvaluation(p, done, history, folder, progress);
-                    best = best.offer(((Number) e.get("eval_loss")).doubleValue(), folder.checkpoint(done));
+                    TrainEvent.Eval e = logEvaluation(p, done, history, folder, progress);
+                    best = best.offer(e.loss(), folder.checkpoint(done));
                 }
                 if (done % p.args().saveSteps == 0 || lastStep)
                     last = save(folder, p, trainStep, done, history, best);
@@ -172,15 +170,15 @@ public final class Trainer {
     }
 
     /** The first and last evaluation side by side, when the run evaluated before its first step. */
-    static String beforeAfter(List<Map<String, Object>> history) {
-        List<Map<String, Object>> evals = history.stream().filter(e -> e.containsKey("eval_loss")).toList();
-        if (evals.size() < 2 || ((Number) evals.get(0).get("step")).intValue() != 0) return "";
-        Map<String, Object> before = evals.get(0), after = evals.get(evals.size() - 1);
-        StringBuilder sb = new StringBuilder(String.format("%n  %-28s %10s %10s%n", "evaluation, step 0 -> " + after.get("step"), "before", "after"));
-        before.forEach((k, v) -> {
-            if (k.startsWith("eval_") && v instanceof Number b && after.get(k) instanceof Number a)
-                sb.append(String.format(java.util.Locale.ROOT, "  %-28s %10.4f %10.4f%s%n", k.substring(5), b.doubleValue(), a.doubleValue(),
-                        better(k, b.doubleValue(), a.doubleValue())));
+    static String beforeAfter(List<TrainEvent> history) {
+        List<TrainEvent.Eval> evals = history.stream().filter(e -> e instanceof TrainEvent.Eval).map(e -> (TrainEvent.Eval) e).toList();
+        if (evals.size() < 2 || evals.get(0).step() != 0) return "";
+        TrainEvent.Eval before = evals.get(0), after = evals.get(evals.size() - 1);
+        StringBuilder sb = new StringBuilder(String.format("%n  %-28s %10s %10s%n", "evaluation, step 0 -> " + after.step(), "before", "after"));
+        before.metrics().forEach((k, b) -> {
+            Double a = after.metrics().get(k);
+            if (a != null)
+                sb.append(String.format(java.util.Locale.ROOT, "  %-28s %10.4f %10.4f%s%n", k.substring(5), b, a, better(k, b, a)));
         });
         return sb.toString();
     }
@@ -206,26 +204,23 @@ public final class Trainer {
                 folder.dir());
     }
 
-    private void log(Map<String, Object> event, List<Map<String, Object>> history, RunFolder folder) {
+    private void log(TrainEvent event, List<TrainEvent> history, RunFolder folder) {
         history.add(event);
-        folder.log(event);
+        folder.log(event.toMap());
         onLog.accept(event);
     }
 
     /** Evaluates after {@code step}, logs it and shows it; returns the event. */
-    private Map<String, Object> logEvaluation(TrainPlan p, int step, List<Map<String, Object>> history, RunFolder folder, Progress progress) {
-        Map<String, Object> e = evaluateAll(p, event(step, p.batches().epochAt(step)));
-        log(e, history, folder);
-        progress.line(format(e));
-        return e;
-    }
-
-    /** eval_loss and the data kind's metrics (paired or InfoNCE) on the validation set. */
-    private Map<String, Object> evaluateAll(TrainPlan p, Map<String, Object> e) {
-        e.putAll(evaluate(p.val(), p.loss()));
+    private TrainEvent.Eval logEvaluation(TrainPlan p, int step, List<TrainEvent> history, RunFolder folder, Progress progress) {
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        // eval batches draw their own stream at each evaluation, so an eval never depends on the steps before it
+        metrics.put("eval_loss", evalLoss(p.val(), p.loss(), p.args().perDeviceEvalBatchSize, Seeds.random(p.args().seed, Seeds.Stream.EVAL_SAMPLING, step)));
         if (customLoss == null)
             embtune.eval.Evaluator.evaluate(model::embed, p.val(), p.lossType() == LossType.INFONCE, p.nce())
-                    .forEach((k, v) -> e.put("eval_" + k, v));
+                    .forEach((k, v) -> metrics.put("eval_" + k, v));
+        TrainEvent.Eval e = new TrainEvent.Eval(step, p.batches().epochAt(step), metrics);
+        log(e, history, folder);
+        progress.line(format(e.toMap()));
         return e;
     }
 
@@ -252,7 +247,7 @@ public final class Trainer {
             gradNorm = r.gradNorm();
         }
 
-        Map<String, Object> drain(Map<String, Object> e, LossScaler scaler, Path lastGood) {
+        TrainEvent.Step drain(int step, double epoch, double lr, Progress progress, LossScaler scaler, Path lastGood) {
             double sum = 0;
             int counted = 0;
             for (NDArray l : losses) {
@@ -262,7 +257,6 @@ public final class Trainer {
                 counted++;
             }
             double mean = counted == 0 ? Double.NaN : sum / counted, norm = gradNorm.getFloat();
-            int step = (int) e.get("step");
             manager.close();
             manager = parent.newSubManager();
             losses.clear();
@@ -273,13 +267,9 @@ public final class Trainer {
             if (scaler == null && (!Double.isFinite(mean) || !Double.isFinite(norm)))
                 throw new TrainingError("loss is " + mean + " (grad norm " + norm + ") at step " + step + "; stopped"
                         + (lastGood == null ? " (lower the learning rate?)." : ".") + keep);
-            e.put("loss", mean);
-            e.put("grad_norm", Double.isFinite(norm) ? norm : null); // null: an fp16 step skipped on overflow
-            if (scaler != null) {
-                e.put("loss_scale", (double) scaler.currentScale());
-                e.put("skipped_steps", scaler.skipped());
-            }
-            return e;
+            return new TrainEvent.Step(step, epoch, mean, Double.isFinite(norm) ? norm : null, // null: an fp16 step skipped on overflow
+                    lr, progress.itPerSec(step), progress.elapsed(), scaler == null ? null : (double) scaler.currentScale(),
+                    scaler == null ? null : scaler.skipped());
         }
 
         void close() {
@@ -309,35 +299,33 @@ public final class Trainer {
     }
 
     /** eval_loss over the validation set, batch by batch without gradients, weighted by batch size. */
-    public Map<String, Object> evaluate(Dataset val, EmbeddingLoss loss) {
+    private double evalLoss(Dataset val, EmbeddingLoss loss, int bs, java.util.Random sampling) {
         double sum = 0;
         int n = 0;
-        int bs = config.perDeviceEvalBatchSize;
         for (int i = 0; i < val.size(); i += bs) {
             List<Record> rec = val.records().subList(i, Math.min(val.size(), i + bs));
-            StepBatch b = StepBatch.of(rec, loss.wantsPairs());
+            StepBatch b = StepBatch.of(rec, loss.wantsPairs()).sampling(sampling);
             try (NDScope scope = new NDScope(); NDManager step = model.manager().newSubManager()) {
                 scope.suppressNotUsedWarning();
                 sum += loss.compute(model.forward(model.encode(b.texts()), step), b.layout()).getFloat() * rec.size();
                 n += rec.size();
             }
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("eval_loss", sum / n);
-        return m;
+        return sum / n;
     }
 
-    private Path save(RunFolder folder, TrainPlan p, TrainStep trainStep, int step, List<Map<String, Object>> history, Best best) {
+    private Path save(RunFolder folder, TrainPlan p, TrainStep trainStep, int step, List<TrainEvent> history, Best best) {
         ObjectNode state = TrainConfig.JSON.createObjectNode();
         state.put("global_step", step);
         state.put("epoch", p.batches().epochAt(step));
         if (best.metric() != null) state.put("best_metric", best.metric());
         if (best.checkpoint() != null) state.put("best_model_checkpoint", best.checkpoint().toString());
         state.put("rng", "every random draw is derived from (seed, step); nothing else to restore");
-        state.set("log_history", TrainConfig.JSON.valueToTree(history));
+        state.set("log_history", TrainConfig.JSON.valueToTree(history.stream().map(TrainEvent::toMap).toList()));
         Path dir = folder.checkpoint(step);
         Checkpoint.save(dir, p.content(), trainStep.optimizer(), trainStep.scaler(), state);
-        rotate(folder, dir, best.checkpoint());
+        rotate(folder, dir, best.checkpoint(), p.args().saveTotalLimit);
+        onLog.accept(new TrainEvent.Save(step, p.batches().epochAt(step), dir));
         return dir;
     }
 
@@ -346,10 +334,10 @@ public final class Trainer {
      * a limit of 0 or less means no rotation, and neither the newest checkpoint (the one just
      * written) nor the best one is ever deleted.
      */
-    private void rotate(RunFolder folder, Path newest, Path bestCkpt) {
-        if (config.saveTotalLimit == null || config.saveTotalLimit <= 0) return;
+    private void rotate(RunFolder folder, Path newest, Path bestCkpt, Integer limit) {
+        if (limit == null || limit <= 0) return;
         List<Path> all = folder.checkpoints();
-        for (int i = 0; i < all.size() - config.saveTotalLimit; i++) {
+        for (int i = 0; i < all.size() - limit; i++) {
             Path p = all.get(i);
             if (same(p, newest) || bestCkpt != null && same(p, bestCkpt)) continue;
             try {
@@ -362,13 +350,6 @@ public final class Trainer {
 
     private static boolean same(Path a, Path b) {
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
-    }
-
-    private static Map<String, Object> event(int step, double epoch) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("step", step);
-        e.put("epoch", Math.round(epoch * 1e4) / 1e4);
-        return e;
     }
 
     private static String format(Map<String, Object> e) {

@@ -1,7 +1,7 @@
 package embtune.weights;
 
 import embtune.engine.DirectBuffers;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

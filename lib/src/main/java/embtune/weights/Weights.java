@@ -1,6 +1,6 @@
 package embtune.weights;
 
-import embtune.model.ModelError;
+import embtune.ModelError;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;

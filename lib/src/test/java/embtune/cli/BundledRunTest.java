@@ -54,7 +54,7 @@ class BundledRunTest {
         assertTrue(out.contains("evaluation, step 0 -> 4"), out);
         for (String metric : List.of("loss", "margin", "mean_neg", "mean_pos", "mrr@10", "accuracy@1"))
             assertTrue(out.lines().anyMatch(l -> l.trim().startsWith(metric + " ")), metric + " row in\n" + out);
-        assertEquals(0, ((Number) run.history().stream().filter(e -> e.containsKey("eval_loss")).findFirst().orElseThrow().get("step")).intValue(),
+        assertEquals(0, run.history().stream().filter(e -> e instanceof embtune.train.TrainEvent.Eval).findFirst().orElseThrow().step(),
                 "evaluated before the first step");
     }
 }

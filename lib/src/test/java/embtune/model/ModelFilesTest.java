@@ -1,5 +1,6 @@
 package embtune.model;
 
+import embtune.ModelError;
 import embtune.weights.Safetensors;
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -38,7 +38,7 @@ class ReportTest {
         assertEquals(5, csv.size(), "header + 4 steps");
         int lossCol = java.util.Arrays.asList(csv.get(0).split(",")).indexOf("loss");
         for (int i = 1; i <= 4; i++)
-            assertEquals(((Number) run.history().stream().filter(e -> e.containsKey("loss")).toList().get(i - 1).get("loss")).doubleValue(),
+            assertEquals(((embtune.train.TrainEvent.Step) run.history().stream().filter(e -> e instanceof embtune.train.TrainEvent.Step).toList().get(i - 1)).loss(),
                     Double.parseDouble(csv.get(i).split(",")[lossCol]), 1e-9, "training.csv row " + i);
         String html = Files.readString(d.resolve("report.html"));
         // a person reads the summary first: model, data, loss, steps, wall time, then the plots and tables

@@ -43,7 +43,7 @@ class TrainerTest {
 
     static List<Double> losses(Run run) {
         List<Double> l = new ArrayList<>();
-        for (Map<String, Object> e : run.history()) if (e.containsKey("loss")) l.add(((Number) e.get("loss")).doubleValue());
+        for (TrainEvent e : run.history()) if (e instanceof TrainEvent.Step s) l.add(s.loss());
         return l;
     }
 
@@ -58,7 +58,7 @@ class TrainerTest {
         Run first;
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m);
-            t.onLog(e -> { if (((Number) e.get("step")).intValue() == 3) t.requestStop(); }); // Ctrl-C after step 3
+            t.onLog(e -> { if (e.step() == 3) t.requestStop(); }); // Ctrl-C after step 3
             first = t.fit(data());
         }
         assertTrue(first.interrupted());
@@ -79,11 +79,11 @@ class TrainerTest {
             Trainer t = trainer(m);
             t.set("precision", "fp16");
             t.set("gradient_checkpointing", true);
-            t.onLog(e -> { if (((Number) e.get("step")).intValue() == 3) t.requestStop(); });
+            t.onLog(e -> { if (e.step() == 3) t.requestStop(); });
             first = t.fit(data());
             assertEquals(embtune.engine.Precision.FP32, m.precision(), "after training the model embeds in fp32 again");
         }
-        Map<String, Object> e3 = first.history().get(first.history().size() - 1);
+        Map<String, Object> e3 = first.history().get(first.history().size() - 1).toMap();
         assertTrue(e3.containsKey("loss_scale") && e3.containsKey("skipped_steps"), "fp16 events log the scaler: " + e3);
         double scale = ((Number) e3.get("loss_scale")).doubleValue();
         long skipped = ((Number) e3.get("skipped_steps")).longValue();
@@ -95,7 +95,7 @@ class TrainerTest {
             t.set("precision", "fp16");
             t.set("resume_from_checkpoint", first.lastCheckpoint().toString());
             Run resumed = t.fit(data());
-            Map<String, Object> e6 = resumed.history().stream().filter(e -> ((Number) e.get("step")).intValue() == 6).findFirst().orElseThrow();
+            Map<String, Object> e6 = resumed.history().stream().filter(e -> e.step() == 6).findFirst().orElseThrow().toMap();
             assertTrue(Double.isFinite(((Number) e6.get("loss")).doubleValue()) && e6.containsKey("loss_scale"), e6.toString());
         }
     }
@@ -185,6 +185,7 @@ class TrainerTest {
             List<Integer> arrays = new ArrayList<>();
             List<Long> rss = new ArrayList<>();
             t.onLog(e -> {
+                if (!(e instanceof TrainEvent.Step)) return;
                 arrays.add(((BaseNDManager) m.manager()).getManagedArrays().size());
                 rss.add(nativeKb());
             });
@@ -206,7 +207,9 @@ class TrainerTest {
             t.set("logging_steps", 15);
             t.set("save_steps", 100_000);
             List<Integer> arrays = new ArrayList<>();
-            t.onLog(e -> arrays.add(((BaseNDManager) m.manager()).getManagedArrays().size()));
+            t.onLog(e -> {
+                if (e instanceof TrainEvent.Step) arrays.add(((BaseNDManager) m.manager()).getManagedArrays().size());
+            });
             t.fit(data());
             assertEquals(10, arrays.size());
             assertEquals(arrays.get(1), arrays.get(9), "live NDArrays from step 30 to 150: " + arrays);

@@ -56,7 +56,7 @@ class GmeDataTest {
     @Test
     void textModelsRefuseImages() {
         try (var m = embtune.model.Embedder.load(Fixtures.dir("tiny-qwen3"))) {
-            var e = assertThrows(embtune.model.ModelError.class, () -> m.embed(ImageText.image(Fixtures.dir("tiny-gme").resolve("plain.png"))));
+            var e = assertThrows(embtune.ModelError.class, () -> m.embed(ImageText.image(Fixtures.dir("tiny-gme").resolve("plain.png"))));
             assertTrue(e.getMessage().contains("is a text model"), e.getMessage());
         }
     }

@@ -1,4 +1,4 @@
-package embtune.model;
+package embtune;
 
 /** A model folder or weights file that cannot be used, with the path and what is wrong. */
 public class ModelError extends RuntimeException {
