@@ -48,6 +48,11 @@ public class cpu_vs_pytorch {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "rounds", "2", "workloads", String.join(",", WORKLOADS),
                 "python", Path.of(System.getProperty("user.home"), ".cache", "embtune", "pyref", "bin", "python").toString()));
+        if (List.of(args).contains("--help")) {
+            System.out.println("bench-cpu (bench/cpu_vs_pytorch.java): embtune vs PyTorch on the CPU, the same workloads interleaved\n\nusage: bench-cpu "
+                    + a.keySet().stream().map(k -> "[--" + k + " " + a.get(k) + "]").collect(java.util.stream.Collectors.joining(" ")));
+            return;
+        }
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (a.containsKey("worker")) {
             System.out.println(JSON.writeValueAsString(worker(a.get("worker"), Integer.parseInt(a.get("steps")), Integer.parseInt(a.get("warmup")))));

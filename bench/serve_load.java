@@ -37,6 +37,11 @@ public class serve_load {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("model", "all-MiniLM-L6-v2", "clients", "16", "seconds", "20",
                 "texts_per_request", "1", "max_batch_size", "64", "max_wait_ms", "5"));
+        if (List.of(args).contains("--help")) {
+            System.out.println("bench-serve (bench/serve_load.java): load test of serve on the loopback\n\nusage: bench-serve " + a.keySet().stream()
+                    .map(k -> "[--" + k + " " + a.get(k) + "]").collect(java.util.stream.Collectors.joining(" ")));
+            return;
+        }
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         int clients = Integer.parseInt(a.get("clients")), perRequest = Integer.parseInt(a.get("texts_per_request"));
         long seconds = Long.parseLong(a.get("seconds"));

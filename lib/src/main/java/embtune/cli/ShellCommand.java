@@ -17,6 +17,11 @@ public final class ShellCommand {
     private ShellCommand() {}
 
     public static void main(String[] argv) throws Exception {
+        if (List.of(argv).contains("--help") || List.of(argv).contains("-h")) {
+            System.out.println("shell: JShell with embtune and its dependencies on the class path, these imported: "
+                    + String.join(", ", IMPORTS) + "\n\nusage: shell   (/exit leaves JShell)");
+            return;
+        }
         Path startup = Files.createTempFile("embtune-shell", ".jsh");
         startup.toFile().deleteOnExit();
         StringBuilder sb = new StringBuilder();
