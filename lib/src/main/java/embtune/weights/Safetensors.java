@@ -15,9 +15,12 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,7 +43,8 @@ public final class Safetensors {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // a name given twice would silently keep the last one
+    private static final ObjectMapper JSON = new ObjectMapper().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final long MAX_HEADER = 100L << 20;
     private static final Map<String, Integer> DTYPE_BYTES = Map.of(
             "F64", 8, "F32", 4, "F16", 2, "BF16", 2, "I64", 8, "I32", 4, "I16", 2, "I8", 1, "U8", 1, "BOOL", 1);
@@ -88,10 +92,43 @@ public final class Safetensors {
                 }
                 tensors.put(e.getKey(), info(path, e.getKey(), e.getValue(), dataSize));
             }
+            requireExactCover(path, tensors.values(), dataSize);
             return new Safetensors(path, dataStart, Collections.unmodifiableMap(tensors), meta);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + path, e);
         }
+    }
+
+    /**
+     * The format's rule for the data section: taken in offset order, each tensor starts where the
+     * one before ends, the first at 0 and the last at the end of the file. Overlapping tensors
+     * would alias each other's bytes, and a gap or a tail is data no tensor owns (a sign of a cut or
+     * spliced file, and the room a polyglot file hides in), so each is refused, naming the tensors.
+     */
+    static void requireExactCover(Path path, java.util.Collection<TensorInfo> tensors, long dataSize) {
+        List<TensorInfo> sorted = new ArrayList<>(tensors);
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        long covered = 0;
+        TensorInfo previous = null;
+        for (TensorInfo t : sorted) {
+            if (t.begin < covered)
+                throw corrupt(path, "tensors '" + previous.name + "' " + span(previous) + " and '" + t.name + "' " + span(t)
+                        + " share bytes; each tensor needs bytes of its own");
+            if (t.begin > covered)
+                throw corrupt(path, "data bytes [" + covered + ", " + t.begin + ") belong to no tensor ("
+                        + (previous == null ? "before the first tensor, '" + t.name + "'" : "between '" + previous.name + "' and '" + t.name + "'")
+                        + "); tensors must follow each other with no gap");
+            covered = t.end;
+            previous = t;
+        }
+        if (covered != dataSize)
+            throw corrupt(path, "data bytes [" + covered + ", " + dataSize + ") belong to no tensor ("
+                    + (previous == null ? "the header lists none" : "after the last one, '" + previous.name + "'")
+                    + "); the tensors must cover the data section exactly (cut or appended to?)");
+    }
+
+    private static String span(TensorInfo t) {
+        return "[" + t.begin + ", " + t.end + ")";
     }
 
     private static TensorInfo info(Path path, String name, JsonNode t, long dataSize) {
@@ -105,22 +142,29 @@ public final class Safetensors {
         long[] shape = new long[shapeNode.size()];
         long numel = 1;
         for (int i = 0; i < shape.length; i++) {
-            shape[i] = shapeNode.get(i).asLong(-1);
-            if (shape[i] < 0) throw corrupt(path, "tensor '" + name + "' has a negative dimension");
+            shape[i] = whole(shapeNode.get(i));
+            if (shape[i] < 0) throw corrupt(path, "tensor '" + name + "' has shape " + shapeNode + "; dimensions are whole numbers >= 0");
             try {
                 numel = Math.multiplyExact(numel, shape[i]);
             } catch (ArithmeticException overflow) {
                 throw corrupt(path, "tensor '" + name + "' has shape " + shapeNode + ", too large to exist");
             }
         }
-        long begin = offsets.get(0).asLong(-1), end = offsets.get(1).asLong(-1);
+        long begin = whole(offsets.get(0)), end = whole(offsets.get(1));
         if (begin < 0 || end < begin || end > dataSize)
-            throw corrupt(path, "tensor '" + name + "' offsets [" + begin + ", " + end + "] are outside the " + dataSize + " data bytes");
-        long expected = numel > Long.MAX_VALUE / 8 ? -1 : numel * DTYPE_BYTES.get(dtype);
+            throw corrupt(path, "tensor '" + name + "' offsets " + offsets + " are outside the " + dataSize + " data bytes");
+        if (numel > Long.MAX_VALUE / 8)
+            throw corrupt(path, "tensor '" + name + "' has shape " + shapeNode + ", too large to exist");
+        long expected = numel * DTYPE_BYTES.get(dtype);
         if (end - begin != expected)
             throw corrupt(path, "tensor '" + name + "' has shape " + shapeNode + " of " + dtype + " (" + expected
                     + " bytes) but " + (end - begin) + " bytes of data");
         return new TensorInfo(name, dtype, shape, begin, end);
+    }
+
+    /** A JSON whole number that fits a long, else -1 (never a wrapped-around value). */
+    private static long whole(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong() ? n.asLong() : -1;
     }
 
     private static ModelError corrupt(Path path, String what) {
