@@ -89,7 +89,8 @@ public final class Cli {
             try {
                 return f.apply(v);
             } catch (RuntimeException e) {
-                throw new UsageError("--" + name + ": '" + v + "' is not a number");
+                boolean whole = v != null && v.trim().matches("[-+]?\\d+");
+                throw new UsageError("--" + name + ": '" + v + "' is " + (whole ? "out of range (at most " + Integer.MAX_VALUE + ")" : "not a number"));
             }
         }
 

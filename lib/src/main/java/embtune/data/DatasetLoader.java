@@ -1,6 +1,5 @@
 package embtune.data;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,10 +26,10 @@ final class DatasetLoader implements RowSink {
     static Dataset load(DatasetSpec spec, LoadOptions opts) {
         Path path = Path.of(spec.path());
         String name = path.getFileName() == null ? spec.path() : path.getFileName().toString();
-        if (!Files.exists(path) && !looksLocal(spec.path()) && embtune.hub.HubDatasets.looksLikeId(spec.path())) return fromHub(spec, opts);
-        if (!Files.exists(path)) throw new DataError(spec.path(), 0, null, looksLocal(spec.path()) ? "no such file"
+        if (!SourceFile.present(path) && !looksLocal(spec.path()) && embtune.hub.HubDatasets.looksLikeId(spec.path())) return fromHub(spec, opts);
+        if (!SourceFile.present(path)) throw new DataError(spec.path(), 0, null, looksLocal(spec.path()) ? "no such file"
                 : "no such file (nor a hub data set id like org/name)");
-        if (Files.isDirectory(path)) throw new DataError(spec.path(), 0, null, "is a directory; give a .jsonl, .json, .csv, .tsv or .parquet file");
+        SourceFile.requireRegular(spec.path(), path);
         DatasetLoader loader = new DatasetLoader(spec.path(), Subset.parse(spec.subset(), name), opts.skipInvalid());
         String ext = extension(path);
         switch (ext) {

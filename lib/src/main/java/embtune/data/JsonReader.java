@@ -23,7 +23,15 @@ final class JsonReader {
         String file = path.toString();
         SwiftRow.Format[] format = {null};
         try (Utf8Lines in = new Utf8Lines(path)) {
-            for (String text; (text = in.next()) != null; ) {
+            for (;;) {
+                String text;
+                try {
+                    text = in.next();
+                } catch (Utf8Lines.TooLong e) {
+                    sink.invalid(e);
+                    continue;
+                }
+                if (text == null) break;
                 long line = in.line();
                 if (text.isBlank()) continue;
                 JsonNode row;

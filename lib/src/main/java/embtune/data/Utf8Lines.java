@@ -22,6 +22,21 @@ public final class Utf8Lines implements Closeable {
     /** What every reader says of bytes that are not UTF-8. */
     static final String NOT_UTF8 = "not valid UTF-8 text (save the file as UTF-8)";
 
+    /**
+     * The longest line read, in bytes: one row of text pairs is kilobytes, so a longer line is a
+     * file that is not JSON lines (or a mistake), and within it Jackson's own limit of 20 million
+     * characters for one string is never what stops the reader.
+     */
+    public static final int MAX_LINE_BYTES = 16 << 20;
+
+    /** A line longer than {@link #MAX_LINE_BYTES}: its number, its length and the limit. */
+    public static final class TooLong extends DataError {
+        TooLong(String file, long line, long length) {
+            super(file, line, null, String.format(java.util.Locale.ROOT, "the line is %,d bytes long, over the limit of %,d bytes (%d MiB) for one row"
+                    + " (is this JSON lines, one row per line?)", length, MAX_LINE_BYTES, MAX_LINE_BYTES >> 20));
+        }
+    }
+
     private final InputStream in;
     private final String file;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -37,6 +52,7 @@ public final class Utf8Lines implements Closeable {
     /** Every line of a text file; bytes that are not UTF-8 are a {@link DataError} naming the line. */
     public static java.util.List<String> readAll(Path path) {
         java.util.List<String> out = new java.util.ArrayList<>();
+        SourceFile.requireRegular(path.toString(), path);
         try (Utf8Lines in = new Utf8Lines(path)) {
             for (String l; (l = in.next()) != null; ) out.add(l);
         } catch (java.nio.file.NoSuchFileException e) {
@@ -47,13 +63,21 @@ public final class Utf8Lines implements Closeable {
         return out;
     }
 
-    /** The next line without its ending, or null at the end of the file. */
+    /**
+     * The next line without its ending, or null at the end of the file. A line over
+     * {@link #MAX_LINE_BYTES} is read to its end without being kept and is a {@link TooLong}, so
+     * the reader can skip it ({@code --skip_invalid}) and go on with the next line.
+     */
     String next() throws IOException {
         buf.reset();
         int b;
-        while ((b = in.read()) >= 0 && b != '\n') buf.write(b);
-        if (b < 0 && buf.size() == 0) return null;
+        long length = 0;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            if (length++ < MAX_LINE_BYTES) buf.write(b);
+        }
+        if (b < 0 && length == 0) return null;
         line++;
+        if (length > MAX_LINE_BYTES) throw new TooLong(file, line, length);
         byte[] bytes = buf.toByteArray();
         int from = line == 1 && bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF ? 3 : 0;
         int to = bytes.length > from && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;

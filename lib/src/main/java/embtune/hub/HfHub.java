@@ -85,7 +85,7 @@ public final class HfHub extends Hub {
             try {
                 tree = JSON.readTree(r.body());
             } catch (IOException e) {
-                throw new HubError(repo + ": the hub's tree listing is not JSON: " + e.getMessage());
+                throw new HubError(repo + ": the hub's tree listing is not JSON: " + embtune.Json.problem(e));
             }
             for (JsonNode f : tree) {
                 if (!"file".equals(f.path("type").asText())) continue;

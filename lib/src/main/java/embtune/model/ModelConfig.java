@@ -62,8 +62,7 @@ public record ModelConfig(
         try {
             c = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new ModelError(file + ": not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
-                    ? j.getOriginalMessage() : e.getMessage()).lines().findFirst().orElse(""));
+            throw new ModelError(file + ": not valid JSON: " + embtune.Json.problem(e));
         }
         if (c == null || !c.isObject()) throw new ModelError(file + ": not a JSON object");
         String type = c.path("model_type").asText("");

@@ -83,7 +83,7 @@ public record ModelDir(
         try {
             return JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new ModelError(file + ": not valid JSON: " + e.getMessage());
+            throw new ModelError(file + ": not valid JSON: " + embtune.Json.problem(e));
         }
     }
 }

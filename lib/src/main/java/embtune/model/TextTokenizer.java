@@ -90,7 +90,7 @@ public final class TextTokenizer implements AutoCloseable {
             Path cfg = dir.resolve("tokenizer_config.json");
             if (Files.exists(cfg)) tc = new ObjectMapper().readTree(cfg.toFile());
         } catch (IOException e) {
-            throw new ModelError(file + ": not valid JSON: " + e.getMessage());
+            throw new ModelError(file + ": not valid JSON: " + embtune.Json.problem(e));
         }
         HuggingFaceTokenizer hf, truncating;
         try {

@@ -37,7 +37,7 @@ public record ImageProcessor(int minPixels, int maxPixels, int patchSize, int te
         try {
             c = new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            throw new ImageError(file + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            throw new ImageError(file + ": not valid JSON: " + embtune.Json.problem(e));
         }
         ImageProcessor d = defaults();
         JsonNode size = c.path("size");

@@ -29,6 +29,7 @@ public final class AtomicDir {
         Path tmp = parent.resolve("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
             Files.createDirectories(parent);
+            clear(parent, false); // what a killed earlier write left beside it (this process's own may be in progress)
             deleteTree(tmp);
             Files.createDirectories(tmp);
             writer.write(tmp);
@@ -63,25 +64,36 @@ public final class AtomicDir {
      * Clears what a write killed midway ({@code kill -9}, power loss) left in {@code parent}: a
      * half-written {@code .NAME.tmp-PID} is deleted; a {@code .NAME.old-PID} is put back when NAME
      * is missing (the kill fell between the two renames) and deleted otherwise. Leftovers of a
-     * process that is still alive are not touched. Returns how many were cleared.
+     * process that is still alive are not touched. What was cleared is named in one note. Returns
+     * how many were cleared.
      */
     public static int clearLeftovers(Path parent) {
+        return clear(parent, true);
+    }
+
+    private static int clear(Path parent, boolean ownToo) {
         int n = 0;
+        java.util.List<String> cleared = new java.util.ArrayList<>();
         if (!Files.isDirectory(parent)) return 0;
         try (var list = Files.list(parent)) {
             for (Path p : (Iterable<Path>) list::iterator) {
                 var m = LEFTOVER.matcher(p.getFileName().toString());
                 if (!m.matches()) continue;
                 long pid = Long.parseLong(m.group(3));
-                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                boolean own = pid == ProcessHandle.current().pid();
+                if (own ? !ownToo : ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
                 Path target = parent.resolve(m.group(1));
-                if (m.group(2).equals("old") && !Files.exists(target)) Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
+                boolean putBack = m.group(2).equals("old") && !Files.exists(target);
+                if (putBack) Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
                 else deleteTree(p);
+                cleared.add(p.getFileName() + (putBack ? " (put back as " + target.getFileName() + ")" : ""));
                 n++;
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot clear unfinished writes in " + parent, e);
         }
+        if (n > 0) embtune.Log.note("cleared " + n + " unfinished write" + (n == 1 ? "" : "s") + " of processes no longer running in "
+                + parent + ": " + String.join(", ", cleared));
         return n;
     }
 

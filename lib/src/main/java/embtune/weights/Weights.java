@@ -40,7 +40,7 @@ public final class Weights {
             try {
                 map = new ObjectMapper().readTree(index.toFile()).get("weight_map");
             } catch (IOException e) {
-                throw new ModelError(index + ": not valid JSON: " + e.getMessage());
+                throw new ModelError(index + ": not valid JSON: " + embtune.Json.problem(e));
             }
             if (map == null || !map.isObject()) throw new ModelError(index + ": no weight_map");
             Map<String, Safetensors> shards = new LinkedHashMap<>();
