@@ -37,6 +37,7 @@ public final class TrainCommand {
         TrainConfig config = ConfigFlags.apply(a, new TrainConfig());
         config = SwiftFlags.applyTrain(a, config, onGpu(config.device()), env, notes);
         if (!a.given("dataset")) config = bundledRun(a, config, notes);
+        if (a.given("train_type")) config.requireCheckpointTrainType(); // before any data or model is read
         return config.validate();
     }
 

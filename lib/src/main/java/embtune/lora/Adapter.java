@@ -44,7 +44,7 @@ public final class Adapter {
         try {
             c = JSON.readTree(f.toFile());
         } catch (IOException e) {
-            throw new ModelError(f + ": not valid JSON: " + e.getMessage());
+            throw new ModelError(f + ": not valid JSON: " + embtune.Json.problem(e));
         }
         if (!"LORA".equals(c.path("peft_type").asText("LORA"))) throw new ModelError(f + ": peft_type " + c.get("peft_type") + " is not LORA");
         if (c.path("use_dora").asBoolean(false)) throw new ModelError(f + ": DoRA adapters are not supported");
@@ -68,7 +68,7 @@ public final class Adapter {
             JsonNode c = JSON.readTree(dir.resolve(CONFIG).toFile());
             return c.hasNonNull("base_model_name_or_path") ? c.get("base_model_name_or_path").asText() : null;
         } catch (IOException e) {
-            throw new ModelError(dir.resolve(CONFIG) + ": " + e.getMessage());
+            throw new ModelError(dir.resolve(CONFIG) + ": not valid JSON: " + embtune.Json.problem(e));
         }
     }
 
@@ -92,9 +92,47 @@ public final class Adapter {
         return name.replace(".default.", "."); // some peft versions keep the adapter name
     }
 
-    /** Attaches the adapter in {@code dir} to {@code model} with its saved weights. */
+    /**
+     * Refuses an adapter made for another architecture before anything is attached: the base's
+     * {@code model_type} as the adapter records it (the config.json of its
+     * {@code base_model_name_or_path} when that folder is here, else peft's {@code auto_mapping})
+     * must be the one of {@code model}. Shapes alone cannot tell: a small Qwen3, Qwen2 and GME
+     * language model can have the same layer shapes, and the merge would then run without a word.
+     */
+    public static void requireBase(Embedder model, Path dir) {
+        JsonNode c;
+        try {
+            c = JSON.readTree(dir.resolve(CONFIG).toFile());
+        } catch (IOException e) {
+            throw new ModelError(dir.resolve(CONFIG) + ": not valid JSON: " + embtune.Json.problem(e));
+        }
+        String wanted = null, source = null;
+        String base = c.hasNonNull("base_model_name_or_path") ? c.get("base_model_name_or_path").asText() : null;
+        Path baseConfig = base == null || base.isBlank() ? null : Path.of(base).resolve("config.json");
+        if (baseConfig != null && Files.isRegularFile(baseConfig)) {
+            try {
+                wanted = JSON.readTree(baseConfig.toFile()).path("model_type").asText(null);
+                source = "base_model_name_or_path " + base;
+            } catch (IOException e) {
+                throw new ModelError(baseConfig + ": not valid JSON: " + embtune.Json.problem(e));
+            }
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("transformers\\.models\\.(\\w+)\\.modeling_\\w+")
+                .matcher(c.path("auto_mapping").path("parent_library").asText(""));
+        if (wanted == null && m.matches()) {
+            wanted = m.group(1);
+            source = "auto_mapping " + c.path("auto_mapping").path("base_model_class").asText(m.group(1));
+        }
+        String actual = model.dir().config().family().modelType();
+        if (wanted != null && !wanted.equals(actual))
+            throw new ModelError(dir + ": this adapter was made for a " + wanted + " model (" + source + " in " + CONFIG + "), but the base "
+                    + model.dir().path() + " is a " + actual + " model; pass the base it was trained on (--model)");
+    }
+
+    /** Attaches the adapter in {@code dir} to {@code model} with its saved weights, after {@link #requireBase}. */
     public static LoraConfig load(Embedder model, Path dir) {
         LoraConfig config = readConfig(dir);
+        requireBase(model, dir);
         Lora.attach(model, config);
         Safetensors st = Safetensors.open(dir.resolve(WEIGHTS));
         Map<String, Parameter> params = Lora.parameters(model.encoder());

@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
 
 /**
  * {@code output/vN-YYYYMMDD-HHMMSS/}: args.json, logging.jsonl (one JSON object per event),
- * checkpoint-STEP/ folders. N counts up from the highest existing version, as ms-swift does.
+ * checkpoint-STEP/ folders, and run.lock (the writing process's pid) while the run lasts. N counts
+ * up from the highest existing version, as ms-swift does. Every run, a resumed one too, writes a
+ * folder of its own: nothing written before is changed.
  */
 public final class RunFolder implements AutoCloseable {
     private static final Pattern VERSION = Pattern.compile("v(\\d+)-.*");
@@ -29,60 +31,124 @@ public final class RunFolder implements AutoCloseable {
     private final Path dir;
     private final BufferedWriter log;
 
+    /** Takes the folder's lock, then refuses a folder that holds a run already (nothing written before is lost). */
     private RunFolder(Path dir) throws IOException {
         this.dir = dir;
-        this.log = Files.newBufferedWriter(dir.resolve("logging.jsonl"), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        lock(dir);
+        try {
+            if (Files.exists(dir.resolve("logging.jsonl")) || Files.exists(dir.resolve("args.json")))
+                throw new IllegalStateException(dir + " already holds a run (logging.jsonl, args.json), which this one would overwrite; "
+                        + "nothing was changed: choose another --output_dir, or leave --add_version true for a new vN- folder");
+            this.log = Files.newBufferedWriter(dir.resolve("logging.jsonl"), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException | RuntimeException e) {
+            unlock(dir);
+            throw e;
+        }
     }
 
+    /**
+     * A new {@code vN-YYYYMMDD-HHMMSS} folder under {@code outputDir}, N one above the highest
+     * there. The folder is made with an atomic create, so two runs that start in the same second
+     * (two resumes of one checkpoint) get two folders, never one between them.
+     */
     public static RunFolder create(Path outputDir) {
         try {
             Files.createDirectories(outputDir);
-            int next = 0;
-            try (var list = Files.list(outputDir)) {
-                for (Path p : (Iterable<Path>) list::iterator) {
-                    Matcher m = VERSION.matcher(p.getFileName().toString());
-                    if (m.matches()) next = Math.max(next, Integer.parseInt(m.group(1)) + 1);
+            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            for (int attempt = 0; ; attempt++) {
+                Path dir = outputDir.resolve("v" + nextVersion(outputDir) + "-" + stamp);
+                try {
+                    Files.createDirectory(dir);
+                    return new RunFolder(dir);
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    if (attempt == 1000) throw taken;
                 }
             }
-            String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-            Path dir = outputDir.resolve("v" + next + "-" + stamp);
-            Files.createDirectories(dir);
-            return new RunFolder(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a run folder in " + outputDir, e);
         }
     }
 
-    /**
-     * Continue writing into the run folder a checkpoint belongs to, resuming after {@code step}:
-     * events logged after it (a run that went further before being resumed from an earlier
-     * checkpoint) are dropped, as the Trainer state drops them, and unfinished checkpoint writes of
-     * a killed process are cleared.
-     */
-    public static RunFolder reopen(Path runDir, long step) {
-        try {
-            embtune.weights.AtomicDir.clearLeftovers(runDir);
-            Path log = runDir.resolve("logging.jsonl");
-            if (Files.exists(log)) {
-                List<String> kept = new ArrayList<>();
-                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                    if (line.isBlank()) continue;
-                    com.fasterxml.jackson.databind.JsonNode event;
-                    try {
-                        event = JSON.readTree(line);
-                    } catch (com.fasterxml.jackson.core.JsonProcessingException cutOff) {
-                        continue; // the last line of a killed process
-                    }
-                    if (!event.path("step").isNumber() || event.path("step").asLong() <= step) kept.add(line);
-                }
-                Path tmp = runDir.resolve("logging.jsonl.tmp");
-                Files.write(tmp, kept, StandardCharsets.UTF_8);
-                Files.move(tmp, log, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    private static int nextVersion(Path outputDir) throws IOException {
+        int next = 0;
+        try (var list = Files.list(outputDir)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                Matcher m = VERSION.matcher(p.getFileName().toString());
+                if (m.matches()) next = Math.max(next, Integer.parseInt(m.group(1)) + 1);
             }
-            return new RunFolder(runDir);
+        }
+        return next;
+    }
+
+    /**
+     * {@code --add_version false}: {@code dir} itself is the run folder. Refused while another
+     * process holds it, and when it already holds a run (its logging.jsonl), whose files this run
+     * would overwrite.
+     */
+    public static RunFolder at(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            return new RunFolder(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot reopen the run folder " + runDir, e);
+            throw new UncheckedIOException("cannot use " + dir + " as the run folder", e);
+        }
+    }
+
+    /**
+     * A run resumed from {@code checkpoint} writes its own folder: the checkpoint and the run it
+     * belongs to are only read (unfinished writes of killed processes there are cleared, as every
+     * write does). Its logging.jsonl starts with the history up to the checkpoint, so its report
+     * shows the whole curve.
+     */
+    public static RunFolder resumed(Path checkpoint, Path outputDir, boolean addVersion, List<Map<String, Object>> history) {
+        Path original = checkpoint.toAbsolutePath().normalize().getParent();
+        embtune.weights.AtomicDir.clearLeftovers(original);
+        RunFolder f = addVersion ? create(outputDir) : at(outputDir);
+        for (Map<String, Object> event : history) f.log(event);
+        return f;
+    }
+
+    /** The lock file of a run folder: the pid of the process writing it, there while it writes. */
+    static final String LOCK = "run.lock";
+
+    /**
+     * Takes {@code dir}'s lock: made with an atomic create holding this pid; one left by a process
+     * that is gone is replaced, one of a live process (or another run in this one) is refused.
+     */
+    private static void lock(Path dir) throws IOException {
+        Path lock = dir.resolve(LOCK);
+        long me = ProcessHandle.current().pid();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Files.writeString(lock, me + "\n", StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return;
+            } catch (java.nio.file.FileAlreadyExistsException held) {
+                long holder = holder(lock);
+                boolean alive = holder == me || holder > 0 && ProcessHandle.of(holder).map(ProcessHandle::isAlive).orElse(false);
+                if (alive || attempt == 2)
+                    throw new IllegalStateException(dir + " is in use by " + (holder == me ? "another run in this process" : "process " + holder)
+                            + " (its lock file " + lock + "); two runs must not write one folder: wait for it to end or choose another --output_dir");
+                Files.deleteIfExists(lock); // its process is gone (killed): the lock is stale
+            }
+        }
+    }
+
+    private static long holder(Path lock) {
+        try {
+            return Long.parseLong(Files.readString(lock).trim());
+        } catch (IOException | NumberFormatException e) {
+            return -1; // being written, or cut off: taken as stale on the next attempt
+        }
+    }
+
+    private static void unlock(Path dir) {
+        Path lock = dir.resolve(LOCK);
+        if (holder(lock) != ProcessHandle.current().pid()) return;
+        try {
+            Files.deleteIfExists(lock);
+        } catch (IOException e) {
+            // a lock left behind names a process that is gone: the next run replaces it
         }
     }
 
@@ -136,6 +202,8 @@ public final class RunFolder implements AutoCloseable {
             log.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            unlock(dir);
         }
     }
 }

@@ -124,8 +124,10 @@ public final class TrainConfig implements Cloneable {
     String mrlDims = null;
 
     // bookkeeping
-    @Help("where run folders vN-YYYYMMDD-HHMMSS/ go")
+    @Help("where run folders vN-YYYYMMDD-HHMMSS/ go (a resumed run: its own new one; beside the checkpoint's run unless this is given)")
     String outputDir = "output";
+    @Help("false: output_dir itself is the run folder (refused if it holds a run already or another process is writing it)")
+    boolean addVersion = true;
     @Help("log (and read the loss) every N steps")
     int loggingSteps = 5;
     @Help("steps or no")
@@ -232,7 +234,9 @@ public final class TrainConfig implements Cloneable {
                 return n.doubleValue();
             }
         } catch (NumberFormatException e) {
-            throw new ConfigError("--" + flag + ": '" + v + "' is not a number");
+            boolean whole = String.valueOf(v).trim().matches("[-+]?\\d+");
+            throw new ConfigError("--" + flag + ": '" + v + "' is " + (whole ? "out of range (a whole number from " + (t == long.class || t == Long.class
+                    ? Long.MIN_VALUE + " to " + Long.MAX_VALUE : Integer.MIN_VALUE + " to " + Integer.MAX_VALUE) + ")" : "not a number"));
         }
         throw new ConfigError(flag, v, "it takes a " + t.getSimpleName());
     }
@@ -256,6 +260,21 @@ public final class TrainConfig implements Cloneable {
     public String lossType() { return lossType; }
     public String modelType() { return modelType; }
     public String resumeFromCheckpoint() { return resumeFromCheckpoint; }
+
+    /**
+     * A resumed run trains what its checkpoint holds: a PEFT adapter folder continues LoRA, a model
+     * folder continues full training. Asked for the other, it would silently train something else
+     * (or load AdamW moments into parameters they do not belong to), so it is refused before any work.
+     */
+    public void requireCheckpointTrainType() {
+        if (resumeFromCheckpoint == null) return;
+        boolean adapter = embtune.lora.Adapter.isAdapter(java.nio.file.Path.of(resumeFromCheckpoint));
+        if (adapter != lora())
+            throw new ConfigError("--train_type " + trainType + " does not match --resume_from_checkpoint " + resumeFromCheckpoint
+                    + ", a " + (adapter ? "LoRA checkpoint (adapter_config.json): resume it with --train_type lora"
+                    : "full-model checkpoint: resume it with --train_type full (to put LoRA on it, start a new run with --model " + resumeFromCheckpoint + ")"));
+    }
+
     public Integer maxLength() { return maxLength; }
     public List<String> dataset() { return List.copyOf(dataset); }
     public List<String> valDataset() { return List.copyOf(valDataset); }

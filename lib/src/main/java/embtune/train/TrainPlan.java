@@ -51,6 +51,7 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
     /** @param custom a loss of the user's own, or null for the one the settings (or the data) name */
     static TrainPlan of(TrainConfig config, Embedder model, EmbeddingLoss custom, Dataset train, Dataset val, PrintStream out) {
         config.validate();
+        config.requireCheckpointTrainType();
         // what to learn, from what
         LossType lossType = custom == null ? chooseLoss(config, train, out) : null;
         // what args.json records as the data: the specs given, or the names of data sets handed over in Java

@@ -116,8 +116,8 @@ public final class Trainer {
      */
     private Run loop(TrainPlan p) {
         TrainPlan.Resume resume = p.resume();
-        RunFolder folder = p.isResumed() ? RunFolder.reopen(resume.checkpoint().getParent(), resume.start())
-                : RunFolder.create(Path.of(p.args().outputDir));
+        RunFolder folder = p.isResumed() ? RunFolder.resumed(resume.checkpoint(), resumedOutputDir(p.args(), resume.checkpoint()), p.args().addVersion,
+                resume.history()) : p.args().addVersion ? RunFolder.create(Path.of(p.args().outputDir)) : RunFolder.at(Path.of(p.args().outputDir));
         folder.writeArgs(p.args());
         List<TrainEvent> history = new ArrayList<>(resume.history());
         Best best = new Best(resume.best(), resume.bestCheckpoint());
@@ -167,6 +167,15 @@ public final class Trainer {
         String change = beforeAfter(history);
         if (!change.isEmpty()) out.print(change);
         return new Run(folder.dir(), history, model, last, best.checkpoint(), interrupted);
+    }
+
+    /**
+     * Where a resumed run's folder goes: under --output_dir when one other than the default was
+     * given, else beside the run the checkpoint belongs to (a new vN- there).
+     */
+    static Path resumedOutputDir(TrainConfig args, Path checkpoint) {
+        if (!args.outputDir.equals(new TrainConfig().outputDir)) return Path.of(args.outputDir);
+        return checkpoint.toAbsolutePath().normalize().getParent().getParent();
     }
 
     /** The first and last evaluation side by side, when the run evaluated before its first step. */
