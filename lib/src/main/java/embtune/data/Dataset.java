@@ -151,12 +151,19 @@ public final class Dataset implements Iterable<Record> {
     }
 
     /**
-     * {@code n} rows drawn with a seeded shuffle, like ms-swift's {@code #N}: fewer than the data
-     * gives a random subset; more repeats the whole set and tops up with a random subset.
+     * {@code n} rows drawn with a seeded shuffle, as ms-swift's {@code #N} does
+     * ({@code DatasetLoader.sample_dataset}): fewer than the data gives a random subset without
+     * repeats; more repeats every row {@code n / size} times and tops up with {@code n % size}
+     * rows drawn at random without replacement (not sampling with replacement). The repeats are
+     * said in a note, and a count whose row indexes would not fit in this JVM's memory is refused.
      */
     public Dataset sample(int n, long seed) {
         int size = size();
         if (size == 0) return this;
+        requireRoomFor(n);
+        if (n > size)
+            embtune.Log.note(String.format(java.util.Locale.ROOT, "%s: #%d on %,d rows repeats each row %,d times%s (ms-swift's #N)",
+                    name, n, size, n / size, n % size == 0 ? "" : String.format(java.util.Locale.ROOT, " and adds %,d rows drawn at random", n % size)));
         int[] pos = new int[n];
         int full = n / size, k = 0;
         for (int r = 0; r < full; r++) for (int i = 0; i < size; i++) pos[k++] = i;
@@ -164,6 +171,17 @@ public final class Dataset implements Iterable<Record> {
         for (int i = 0; k < n; i++) pos[k++] = perm[i];
         return select(name, pos);
     }
+
+    /** A view of n rows keeps two int arrays of n (positions, then rows); refuse what could not be allocated. */
+    private void requireRoomFor(int n) {
+        Runtime rt = Runtime.getRuntime();
+        long need = 8L * n, room = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (need > room / 2)
+            throw new DataError(name, 0, null, String.format(java.util.Locale.ROOT, "#%d asks for %,d rows of %,d: their row indexes alone need %.1f GiB, "
+                    + "and this JVM has %.1f GiB free (-Xmx); ask for fewer rows", n, n, size(), need / GIB, room / GIB));
+    }
+
+    private static final double GIB = 1L << 30;
 
     /** Hold out max(int(n·ratio), 1) rows as validation, seeded (ms-swift's split_dataset_ratio). */
     public Split split(double ratio) {

@@ -14,6 +14,7 @@ final class DatasetLoader implements RowSink {
     private final Subset subset;
     private final boolean skipInvalid;
     private final List<DataError> errors = new ArrayList<>();
+    private final List<DataError> badImages = new ArrayList<>();
     private int skipped;
     private int filtered;
 
@@ -39,6 +40,7 @@ final class DatasetLoader implements RowSink {
             case "parquet" -> ParquetFile.read(path, loader);
             default -> throw new DataError(spec.path(), 0, null, "unknown file type '." + ext + "'; use .jsonl, .json, .csv, .tsv or .parquet");
         }
+        loader.requireUsableImages(spec.path());
         if (loader.store.size() == 0 && loader.skipped == 0 && loader.filtered == 0)
             throw new DataError(spec.path(), 0, null, "no rows");
         loader.requireLabelsOnAllOrNone(spec.path());
@@ -96,8 +98,34 @@ final class DatasetLoader implements RowSink {
         }
     }
 
+    /** Shown of a data set's bad images; the count says how many more there are. */
+    static final int BAD_IMAGES_LISTED = 20;
+
+    /**
+     * Every row whose images cannot be used, in one message: a GME data set is checked image by
+     * image while it is read (exists, readable, a header the JDK decodes, within the pixel cap), so
+     * a bad file stops the run before training rather than when its batch comes, and the user can
+     * fix them all at once.
+     */
+    private void requireUsableImages(String file) {
+        if (badImages.isEmpty()) return;
+        if (badImages.size() == 1) throw badImages.get(0);
+        StringBuilder sb = new StringBuilder(badImages.size() + " rows have images that cannot be used: ");
+        for (int i = 0; i < Math.min(badImages.size(), BAD_IMAGES_LISTED); i++) {
+            DataError e = badImages.get(i);
+            sb.append(i == 0 ? "" : "; ").append("line ").append(e.line()).append(' ').append(e.field()).append(": ")
+                    .append(e.getMessage().substring(e.getMessage().indexOf("': ") + 3));
+        }
+        if (badImages.size() > BAD_IMAGES_LISTED) sb.append("; and ").append(badImages.size() - BAD_IMAGES_LISTED).append(" more");
+        throw new DataError(file, badImages.get(0).line(), null, sb.append(" (--skip_invalid leaves these rows out)").toString());
+    }
+
     @Override
     public void invalid(DataError error) {
+        if (!skipInvalid && error instanceof SwiftRow.BadImage) {
+            badImages.add(error); // gathered: one message lists them all
+            return;
+        }
         if (!skipInvalid) throw error;
         skipped++;
         if (errors.size() < ERRORS_KEPT) errors.add(error);

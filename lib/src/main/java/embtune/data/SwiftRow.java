@@ -1,7 +1,6 @@
 package embtune.data;
 
 import embtune.vision.ImageText;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -108,10 +107,21 @@ final class SwiftRow {
             } catch (java.nio.file.InvalidPathException e) {
                 throw new DataError(file, line, f, "not a valid path: " + e.getMessage());
             }
-            if (!Files.isRegularFile(path)) throw new DataError(file, line, f, "no such image file: " + path);
+            try {
+                embtune.vision.RgbImage.checkHeader(path);
+            } catch (embtune.vision.ImageError e) {
+                throw new BadImage(file, line, f, e.getMessage().startsWith(path + ": no such image file") ? "no such image file: " + path : e.getMessage());
+            }
             out.add(path);
         }
         return out;
+    }
+
+    /** An image reference that cannot be used; the loader gathers these so that one message lists every bad row. */
+    static final class BadImage extends DataError {
+        BadImage(String file, long line, String field, String problem) {
+            super(file, line, field, problem);
+        }
     }
 
     private static String abbreviate(String s) {

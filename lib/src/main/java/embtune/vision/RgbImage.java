@@ -24,7 +24,21 @@ public record RgbImage(int width, int height, byte[] rgb) {
     }
 
     public static RgbImage read(Path file) {
+        return open(file, true);
+    }
+
+    /**
+     * Checks what can be checked without decoding the pixels: the file exists and is readable, its
+     * header is one of a format the JDK reads, and its size is within {@link #MAX_PIXELS}. A data
+     * set runs this on every image while it is read, so a bad one is found before training starts.
+     */
+    public static void checkHeader(Path file) {
+        open(file, false);
+    }
+
+    private static RgbImage open(Path file, boolean decode) {
         if (!Files.isRegularFile(file)) throw new ImageError(file + ": no such image file");
+        if (!Files.isReadable(file)) throw new ImageError(file + ": cannot be read (permissions)");
         try (var in = ImageIO.createImageInputStream(file.toFile())) {
             var readers = in == null ? null : ImageIO.getImageReaders(in);
             if (readers == null || !readers.hasNext()) throw new ImageError(file + ": not a PNG, JPEG, GIF or BMP image the JDK can read");
@@ -35,7 +49,7 @@ public record RgbImage(int width, int height, byte[] rgb) {
                 // the size in the header, checked before decoding: a tiny file may claim gigapixels (Pillow refuses past 2 x 89M too)
                 if (w * h > MAX_PIXELS)
                     throw new ImageError(file + ": " + w + "x" + h + " pixels is more than " + MAX_PIXELS + "; shrink it first");
-                return of(reader.read(0));
+                return decode ? of(reader.read(0)) : null;
             } finally {
                 reader.dispose();
             }

@@ -83,6 +83,56 @@ class DataSourcesTest {
     }
 
     @Test
+    void rowSelectionFollowsMsSwiftAndRefusesWhatCannotFit() {
+        String data = "../datasets/stsb-train.jsonl";
+        Dataset all = Dataset.load(data + "#24");
+        List<String> notes = new ArrayList<>();
+        var old = embtune.Log.to(m -> notes.add(m.toString()));
+        Dataset more;
+        try {
+            more = all.sample(100, 42);
+        } finally {
+            embtune.Log.to(old);
+        }
+        // ms-swift: every row 100 // 24 = 4 times, then 100 % 24 = 4 rows drawn without replacement
+        assertEquals(100, more.size());
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+        for (Record r : more) counts.merge(r.anchor() + "\t" + r.positive(), 1, Integer::sum);
+        assertEquals(24, counts.size());
+        assertEquals(4, counts.values().stream().filter(c -> c == 5).count(), "the top-up rows are distinct: " + counts);
+        assertEquals(List.of("note: " + all.name() + ": #100 on 24 rows repeats each row 4 times and adds 4 rows drawn at random (ms-swift's #N)"), notes);
+
+        DataError huge = assertThrows(DataError.class, () -> Dataset.load(data + "#2147483647"));
+        assertTrue(huge.getMessage().contains("#2147483647 asks for 2,147,483,647 rows of ") && huge.getMessage().contains("GiB free (-Xmx); ask for fewer rows"),
+                huge.getMessage());
+        for (String bad : List.of("#-3", "#abc", "#0", "#99999999999"))
+            assertTrue(assertThrows(DataError.class, () -> Dataset.load(data + bad)).getMessage().contains("#N takes a whole number of rows"), bad);
+    }
+
+    @Test
+    void everyBadImageOfAGmeDataSetIsListedWhileTheDataIsRead() throws IOException {
+        Files.copy(embtune.Fixtures.dir("tiny-gme").resolve("small.png"), dir.resolve("ok.png"));
+        Files.writeString(dir.resolve("text.png"), "not an image");
+        // a valid PNG header that claims 100000 x 100000 pixels
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(17).put("IHDR".getBytes(StandardCharsets.US_ASCII))
+                .putInt(100_000).putInt(100_000).put(new byte[] {8, 2, 0, 0, 0});
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(ihdr.array());
+        Files.write(dir.resolve("bomb.png"), java.nio.ByteBuffer.allocate(8 + 4 + 17 + 4)
+                .put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}).putInt(13).put(ihdr.array()).putInt((int) crc.getValue()).array());
+        String row = "{\"query\": \"<image> a\", \"response\": \"b\", \"images\": [\"%s\"]}";
+        Path f = DataFiles.write(dir, "gme.jsonl", String.format(row, "ok.png"), String.format(row, "missing.png"), String.format(row, "ok.png"),
+                String.format(row, "text.png"), String.format(row, "bomb.png"));
+        DataError e = assertThrows(DataError.class, () -> Dataset.load(f.toString()));
+        String msg = e.getMessage();
+        assertFalse(msg.contains("\n"), msg);
+        assertTrue(msg.startsWith(f + ":2: 3 rows have images that cannot be used: line 2 images[0]: no such image file: " + dir.resolve("missing.png")
+                + "; line 4 images[0]: " + dir.resolve("text.png") + ": not a PNG, JPEG, GIF or BMP image the JDK can read; line 5 images[0]: "
+                + dir.resolve("bomb.png") + ": 100000x100000 pixels is more than 178956970; shrink it first"), msg);
+        assertEquals(2, Dataset.load(f.toString(), LoadOptions.defaults().skipInvalid(true)).size(), "--skip_invalid keeps the good rows");
+    }
+
+    @Test
     void jsonProblemsAreOneLineWithFileAndPlace() throws IOException {
         Path adapter = Files.createDirectories(dir.resolve("adapter"));
         Files.writeString(adapter.resolve("adapter_config.json"), "{\n  \"r\": 8,\n  \"lora_alpha\": ,\n}\n");
