@@ -40,7 +40,16 @@ public final class Relaunch {
         pb.environment().put(MARKER, "1");
         try {
             Process p = pb.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(p::destroy)); // Ctrl-C reaches the child, which saves a checkpoint
+            // Ctrl-C reaches the child, which saves a checkpoint and writes its report: wait for that, or
+            // whoever waits on this process would find the run folder half finished
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                p.destroy();
+                try {
+                    p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
             System.exit(p.waitFor());
         } catch (IOException e) {
             throw new IllegalStateException("could not restart the JVM with " + changes + ": " + e.getMessage(), e);
