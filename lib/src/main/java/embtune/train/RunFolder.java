@@ -101,11 +101,11 @@ public final class RunFolder implements AutoCloseable {
      * write does). Its logging.jsonl starts with the history up to the checkpoint, so its report
      * shows the whole curve.
      */
-    public static RunFolder resumed(Path checkpoint, Path outputDir, boolean addVersion, List<Map<String, Object>> history) {
+    public static RunFolder resumed(Path checkpoint, Path outputDir, boolean addVersion, List<TrainEvent> history) {
         Path original = checkpoint.toAbsolutePath().normalize().getParent();
         embtune.weights.AtomicDir.clearLeftovers(original);
         RunFolder f = addVersion ? create(outputDir) : at(outputDir);
-        for (Map<String, Object> event : history) f.log(event);
+        for (TrainEvent event : history) f.log(event.toMap());
         return f;
     }
 

@@ -136,7 +136,7 @@ class DataSourcesTest {
     void jsonProblemsAreOneLineWithFileAndPlace() throws IOException {
         Path adapter = Files.createDirectories(dir.resolve("adapter"));
         Files.writeString(adapter.resolve("adapter_config.json"), "{\n  \"r\": 8,\n  \"lora_alpha\": ,\n}\n");
-        String msg = assertThrows(embtune.model.ModelError.class, () -> embtune.lora.Adapter.readConfig(adapter)).getMessage();
+        String msg = assertThrows(embtune.ModelError.class, () -> embtune.lora.Adapter.readConfig(adapter)).getMessage();
         assertFalse(msg.contains("\n"), msg);
         assertTrue(msg.startsWith(adapter.resolve("adapter_config.json") + ": not valid JSON: ") && msg.contains("(line 3, column "), msg);
         Path array = DataFiles.write(dir, "rows.json", "[" + ROW + ",", ROW + "}", "]");

@@ -7,7 +7,7 @@ import embtune.Fixtures;
 import embtune.lora.Adapter;
 import embtune.lora.LoraConfig;
 import embtune.model.Embedder;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import embtune.Fixtures;
 import embtune.model.Embedder;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
