@@ -58,6 +58,8 @@ public final class Adapter {
         JsonNode t = c.get("target_modules");
         if (t != null && t.isArray()) t.forEach(n -> targets.add(n.asText()));
         else if (t != null && t.isTextual()) targets.add(t.asText());
+        if (c.has("r") && !(c.get("r").isIntegralNumber() && c.get("r").canConvertToInt() && c.get("r").asInt() >= 1))
+            throw new ModelError(f + ": field 'r' is " + c.get("r") + "; the rank must be a whole number from 1 to " + Integer.MAX_VALUE);
         return new LoraConfig(c.path("r").asInt(8), c.path("lora_alpha").asDouble(8), c.path("lora_dropout").asDouble(0), targets,
                 c.path("use_rslora").asBoolean(false));
     }

@@ -155,6 +155,14 @@ class DataSourcesTest {
     }
 
     @Test
+    void anAdapterRankPastTheIntRangeIsNotReadAsANegativeOne() throws IOException {
+        Path adapter = Files.createDirectories(dir.resolve("adapter"));
+        Files.writeString(adapter.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 2147483648, \"lora_alpha\": 8}");
+        String msg = assertThrows(embtune.ModelError.class, () -> embtune.lora.Adapter.readConfig(adapter)).getMessage();
+        assertEquals(adapter.resolve("adapter_config.json") + ": field 'r' is 2147483648; the rank must be a whole number from 1 to 2147483647", msg);
+    }
+
+    @Test
     void unfinishedWritesOfDeadProcessesAreClearedByTheNextWrite() throws Exception {
         Process dead = new ProcessBuilder("true").start();
         dead.waitFor();
