@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * number (embeddings, LoRA merges, losses and gradients, metrics, training steps) from the
  * committed inputs with transformers / sentence-transformers / peft / torch and compares.
  */
+@Tag("python")
 class FixtureGeneratorTest {
     @TempDir Path dir;
 

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sentence-transformers opens a full checkpoint, a LoRA checkpoint folder and the merged export as
  * they are; peft puts the adapter on its base.
  */
+@Tag("python")
 class PythonInteropTest {
     static final List<String> TEXTS = List.of("A man is playing a guitar.", "Someone strums an instrument.",
             "The stock market fell sharply today.", "A dog runs across the park.");

@@ -9,10 +9,12 @@ import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Ctrl-C (SIGINT) during `train` saves a checkpoint of the last finished step and exits. */
+@Tag("subprocess")
 class InterruptTest {
     @Test
     void sigintSavesACheckpoint(@TempDir Path dir) throws Exception {

@@ -3,11 +3,13 @@ package embtune.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The TF32 restart: the same command line again, with the environment changed, and the child's exit status. */
 class RelaunchTest {
     @Test
+    @Tag("subprocess")
     void restartsTheSameCommandWithTheNewEnvironment() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // a class path past 4096 bytes, as JBang's is: the command line cannot be read back from /proc

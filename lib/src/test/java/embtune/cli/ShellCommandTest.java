@@ -7,9 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** ./jbang shell: JShell with the library; the README's "From Java" snippet runs in it as typed (smaller samples). */
+@Tag("subprocess")
 class ShellCommandTest {
     @Test
     void theReadmeSnippetRunsInTheShell() throws Exception {

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,6 +64,8 @@ class TutorialCommandsTest {
     }
 
     @Test
+
+    @Tag("slow")
     void fullLoraAndExportRunAsTheTutorialWritesThem() throws Exception {
         // full fine-tuning: 1,762 pairs scored >= 0.75, 5% held out, 8 x 2 per step, drop_last: 104 steps an epoch, 520 in 5
         Outcome full = train(tutorial(dir.resolve("output")), Map.of("NPROC_PER_NODE", "8"));

@@ -16,9 +16,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** serve as a process: it prints where it listens, answers, and on SIGTERM answers what it took before exiting. */
+@Tag("subprocess")
 class ServeCommandTest {
     @Test
     void sigtermAnswersTheRequestsUnderWayThenExits() throws Exception {

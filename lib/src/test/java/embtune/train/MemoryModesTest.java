@@ -9,6 +9,7 @@ import embtune.loss.InfoNceLoss;
 import embtune.loss.InfoNceOptions;
 import embtune.model.Embedder;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * GradCache ({@code mini_batch_size}) and gradient checkpointing (alone and inside GradCache
  * chunks) train exactly like one pass, chunk sizes notwithstanding, in every family.
  */
+@Tag("slow")
 class MemoryModesTest {
     static final List<Record> ROWS = List.of(Record.triplet("a man plays guitar", "someone strums", "a dog runs"),
             Record.triplet("the sky is blue", "blue sky today", "stock prices fell"),

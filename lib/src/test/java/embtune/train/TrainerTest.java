@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -175,6 +176,8 @@ class TrainerTest {
     }
 
     @Test
+
+    @Tag("slow")
     void memoryIsFlatOverAThousandSteps() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).batchSize(2).maxSteps(1000);
@@ -198,6 +201,8 @@ class TrainerTest {
     }
 
     @Test
+
+    @Tag("slow")
     void fp16WithCheckpointingKeepsNoArraysAcrossSteps() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).batchSize(2).maxSteps(150);

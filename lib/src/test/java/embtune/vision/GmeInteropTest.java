@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * transformers as Qwen2VLForConditionalGeneration (and peft) and give the same embeddings for
  * text, image and image+text items.
  */
+@Tag("python")
 class GmeInteropTest {
     @TempDir Path dir;
 
