@@ -1,5 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //SOURCES ../lib/src/main/java/**/*.java
+//SOURCES src/TrainBench.java
 //JAVA_OPTIONS -Xmx24g
 //DESCRIPTION Training throughput of the GPU issue's four workloads (random weights), one JSON line per workload and precision
 
