@@ -6,6 +6,11 @@
 #     (JJava's kernel artifacts are not on the Maven Central this project can reach), started by
 #     notebooks/kernel/EmbtuneKernel.java (which avoids a start-up race of its main) and registered
 #     as the Jupyter kernel "embtune" with the library on its class path.
+# The kernel is written twice: into this checkout (lib/target/jupyter/kernels/embtune), which this
+# checkout's NotebooksTest selects through JUPYTER_PATH, so any number of clones test their own code;
+# and user-wide (JUPYTER_DATA_DIR, default ~/.local/share/jupyter), for `jupyter notebook notebooks/`.
+# There is one user-wide "embtune" kernel: the last checkout to run this script owns it, and the
+# script says which checkout that is and which one it replaced.
 # Then: jupyter notebook notebooks/   (or execute one: jupyter nbconvert --to notebook --execute 01-*.ipynb)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,7 +39,8 @@ jar="$root/lib/target/kernel/rapaio-jupyter-kernel-$rjk_version.jar"
 # our launcher: the kernel's own main has a start-up race (see notebooks/kernel/EmbtuneKernel.java)
 javac -d "$root/lib/target/kernel/classes" -cp "$jar" "$root/notebooks/kernel/EmbtuneKernel.java"
 
-spec="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/embtune"
+# the kernel spec of this checkout, for its tests (NotebooksTest sets JUPYTER_PATH to lib/target/jupyter)
+spec="$root/lib/target/jupyter/kernels/embtune"
 mkdir -p "$spec"
 cat > "$spec/kernel.json" <<JSON
 {
@@ -52,4 +58,17 @@ cat > "$spec/kernel.json" <<JSON
   }
 }
 JSON
-echo "kernel 'embtune' installed in $spec"
+echo "kernel 'embtune' for this checkout's tests: $spec/kernel.json"
+
+# the same spec user-wide, for jupyter notebook: it points at this checkout only
+user="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels/embtune"
+before=""
+if [ -f "$user/kernel.json" ]; then
+  before=$(sed -n 's/.*"RJK_CLASSPATH": "\(.*\)\/lib\/target\/classes;.*/\1/p' "$user/kernel.json")
+fi
+mkdir -p "$user"
+cp "$spec/kernel.json" "$user/kernel.json"
+echo "kernel 'embtune' registered user-wide in $user, running the checkout $root"
+if [ -n "$before" ] && [ "$before" != "$root" ]; then
+  echo "  (it ran $before before; that checkout's own tests keep using their own kernel)"
+fi
