@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Random and mutated bytes fed to every reader of user files: each either reads the file or
  * fails with one located line (DataError or ModelError), never another exception type.
  */
+@Tag("slow")
 class FuzzTest {
     static final int ROUNDS = 400;
     @TempDir Path dir;

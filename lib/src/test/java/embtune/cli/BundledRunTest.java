@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,8 @@ class BundledRunTest {
     }
 
     @Test
+
+    @Tag("slow")
     void itPrintsTheHeldOutMetricsBeforeAndAfter() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = System.out;

@@ -10,6 +10,7 @@ import embtune.train.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,8 @@ class LoraCommandsTest {
     }
 
     @Test
+
+    @Tag("slow")
     void trainResumeExportEmbed() throws Exception {
         Run run = TrainCommand.run(config(4));
         Path ck2 = run.dir().resolve("checkpoint-2"), ck4 = run.lastCheckpoint();

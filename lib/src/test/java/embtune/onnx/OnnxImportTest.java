@@ -12,10 +12,12 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The imported all-MiniLM-L6-v2 computes what the ONNX graph computes (ONNX Runtime as the judge). */
+@Tag("slow")
 class OnnxImportTest {
     static final List<String> TEXTS = List.of("A man is playing a guitar.", "Someone strums a guitar!",
             "The quick brown fox jumps over the lazy dog, then keeps running far away.", "hi");

@@ -11,10 +11,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A run with validation data leaves tables, plots and an offline report.html. */
+@Tag("slow")
 class ReportTest {
     @Test
     void runFolderGetsReportTablesAndPlots(@TempDir Path dir) throws Exception {

@@ -13,11 +13,13 @@ import embtune.model.Embedder;
 import embtune.engine.Precision;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** float16 compute with float32 master weights and dynamic loss scaling, checked on the CPU. */
+@Tag("slow")
 class Fp16Test {
     static final List<String> TEXTS = List.of("a man plays guitar", "someone strums a guitar", "the sky is blue today");
 

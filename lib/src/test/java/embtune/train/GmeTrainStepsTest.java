@@ -15,6 +15,7 @@ import embtune.model.Embedder;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * everything, which backpropagates through the merger, the vision blocks and the patch embedding;
  * each also with GradCache chunks and gradient checkpointing, which must give the same steps.
  */
+@Tag("slow")
 class GmeTrainStepsTest {
     @ParameterizedTest
     @CsvSource({"language_model, true, false", "all, false, false", "all, false, true", "language_model, true, true"})

@@ -9,10 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a run folder keeps when the user is careless or the process dies: nothing written before is lost. */
+@Tag("slow")
 class NothingLostTest {
     @TempDir Path dir;
 

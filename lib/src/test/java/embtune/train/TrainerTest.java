@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("slow")
 class TrainerTest {
     @TempDir Path dir;
 
@@ -177,7 +178,6 @@ class TrainerTest {
 
     @Test
 
-    @Tag("slow")
     void memoryIsFlatOverAThousandSteps() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).batchSize(2).maxSteps(1000);
@@ -202,7 +202,6 @@ class TrainerTest {
 
     @Test
 
-    @Tag("slow")
     void fp16WithCheckpointingKeepsNoArraysAcrossSteps() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
             Trainer t = trainer(m).batchSize(2).maxSteps(150);
