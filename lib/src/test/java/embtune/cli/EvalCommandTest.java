@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import embtune.Fixtures;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class EvalCommandTest {
     @Test
+    @Tag("slow") // embeds the whole retrieval corpus, with two models
     void modelsSideBySideWithPairedAndRetrievalMetrics() throws Exception {
         var t = EvalCommand.run(EvalCommand.cli().parse("--model", Fixtures.dir("tiny-bert").toString(),
                 "--model", Fixtures.dir("tiny-modernbert").toString(), "--dataset", "../datasets/stsb-test.jsonl#200",
