@@ -196,6 +196,17 @@ public final class Embedder implements AutoCloseable {
     }
 
     /**
+     * As {@link #embedTokens(List)}, each chunk's forward pass run through {@code around}, given the
+     * chunk's rows as indices into {@code rows}: per-row state such as which LoRA adapter serves a row
+     * (embtune.lora.AdapterSet#route) is set there, for that pass only.
+     */
+    public float[][] embedTokens(List<long[]> rows, java.util.function.BiFunction<int[], java.util.function.Supplier<float[][]>, float[][]> around) {
+        List<Integer> indices = java.util.stream.IntStream.range(0, rows.size()).boxed().toList();
+        return longestFirst(indices, i -> rows.get(i).length, chunk -> around.apply(chunk.stream().mapToInt(Integer::intValue).toArray(),
+                () -> embedBatch(tokenizer.pad(chunk.stream().map(rows::get).toArray(long[][]::new)))));
+    }
+
+    /**
      * Items in chunks of batchSize, longest first like sentence-transformers (a batch of similar
      * lengths pads less), with the vectors put back in input order.
      */

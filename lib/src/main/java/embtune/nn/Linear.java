@@ -21,6 +21,15 @@ public class Linear extends Module {
     private Linear loraA, loraB;
     private float loraDropout;
     private NDArray scaling;
+    private RowAdapters rowAdapters;
+
+    /**
+     * Many adapters at once, one per batch row (serving, see embtune.lora.AdapterSet): given the base
+     * output y [B, T, out] and the input x [B, T, in], returns y with each row's adapter product added.
+     */
+    public interface RowAdapters {
+        NDArray addTo(NDArray y, NDArray x);
+    }
 
     public Linear(long in, long out, boolean bias) {
         this.in = in;
@@ -41,6 +50,7 @@ public class Linear extends Module {
     static final ScriptFunction UNFLATTEN = new ScriptFunction("Unflatten", "y, x", "return torch._unsafe_view(y, x.size()[:-1] + [y.size(-1)])");
 
     public NDArray forward(NDArray x) {
+        if (loraA == null && rowAdapters != null) return Scopes.keep(() -> rowAdapters.addTo(base(x), x));
         if (loraA == null) return base(x);
         // scaling applies to the rank-r activations, B(s * A(h)) = s * B(A(h)): a [.., r] multiply forward and
         // backward instead of an [.., out] one; in its own scope and in place, so the base output and the
@@ -84,6 +94,11 @@ public class Linear extends Module {
         loraB = child("lora_B", new Linear(r, out, false));
         loraDropout = (float) dropout;
         scaling = manager.create((float) scale);
+    }
+
+    /** Hooks (or, with null, unhooks) per-row adapters; an attached adapter of this layer's own takes precedence. */
+    public void rowAdapters(RowAdapters r) {
+        this.rowAdapters = r;
     }
 
     public boolean hasLora() {
