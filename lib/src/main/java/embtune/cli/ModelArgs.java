@@ -39,7 +39,7 @@ final class ModelArgs {
         return m;
     }
 
-    private static Path baseOf(Path adapter) {
+    static Path baseOf(Path adapter) {
         String base = Adapter.baseModel(adapter);
         if (base == null || !java.nio.file.Files.isDirectory(Path.of(base)))
             throw new ModelError(adapter + ": its base model " + (base == null ? "is not recorded" : base + " is not a folder here")

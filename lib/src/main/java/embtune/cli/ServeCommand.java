@@ -3,12 +3,21 @@ package embtune.cli;
 import embtune.model.Embedder;
 import embtune.engine.Precision;
 import embtune.serve.EmbeddingServer;
+import embtune.lora.AdapterSet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code serve --model DIR|hub-id}: an OpenAI-compatible {@code /v1/embeddings} endpoint, as
- * {@code swift deploy} ends ms-swift's workflow. SIGTERM (or Ctrl-C) stops taking requests,
- * answers the queued ones, and exits.
+ * {@code serve --model DIR|hub-id [--adapters NAME=CKPT ...] [--adapters_dir DIR]}: an
+ * OpenAI-compatible {@code /v1/embeddings} endpoint, as {@code swift deploy} ends ms-swift's
+ * workflow, with any number of LoRA adapters on the one base, chosen per request by its
+ * {@code model} field. SIGTERM (or Ctrl-C) drains: the queued requests are answered, new ones get
+ * 503, and the process exits within --drain_timeout.
  */
 public final class ServeCommand {
     private ServeCommand() {}
@@ -16,7 +25,10 @@ public final class ServeCommand {
     static Cli cli() {
         return new Cli("serve", "serve a model as an OpenAI-compatible embeddings endpoint (POST /v1/embeddings)")
                 .option("model", null, "model folder, hub id or a known name; default: the bundled all-MiniLM-L6-v2")
-                .option("adapters", null, "PEFT LoRA adapter folder to apply (its base is --model, or the one it records)")
+                .option("adapters", null, "LoRA adapters served beside the base, NAME=CKPT each (several: --adapters a=X b=Y); "
+                        + "a request's \"model\": NAME picks one. A bare CKPT is applied to the base instead")
+                .positionals("NAME=CKPT", "more adapters after --adapters, as ms-swift's --adapters takes several")
+                .option("adapters_dir", null, "serve every adapter folder in DIR too, by folder name; POST /v1/adapters/reload reads it again")
                 .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
                 .option("port", "8000", "port to listen on (0: any free one)")
@@ -26,6 +38,12 @@ public final class ServeCommand {
                 .option("max_wait_ms", "5", "how long the first request of a batch waits for others")
                 .option("max_queue", "256", "requests waiting at most; past that the server answers 503 with Retry-After")
                 .option("batch_size", "32", "texts per forward pass inside a batch")
+                .option("header_timeout", "5", "seconds a client has to send a request's line and headers (408 after)")
+                .option("body_timeout", "10", "seconds a client has to send a request's body once its headers are in (408 after)")
+                .option("idle_timeout", "30", "seconds a kept-alive connection may wait for its next request")
+                .option("drain_timeout", "10", "seconds SIGTERM lets the requests under way finish before the process exits")
+                .option("max_connections", "1024", "connections open at most (503 past it)")
+                .option("max_connections_per_client", "128", "connections one client address may hold (429 past it; 0: no cap, e.g. behind a proxy)")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
                 .option("precision", "auto", "auto, fp32, tf32 or fp16 (forward passes; weights stay float32)")
                 .option("max_length", null, "tokens per text (default: the model's)");
@@ -33,32 +51,99 @@ public final class ServeCommand {
 
     public static void main(String[] argv) {
         cli().run(argv, a -> {
-            try (EmbeddingServer server = start(a)) {
-                CountDownLatch stop = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    System.err.println("embtune serve: stopping; answering the queued requests first");
-                    server.close();
-                    stop.countDown();
-                }, "embtune-serve-stop"));
-                stop.await();
-            }
+            Served s = start(a);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                System.err.println("embtune serve: stopping; answering the queued requests first (at most " + a.get("drain_timeout")
+                        + " s, --drain_timeout); new requests get 503");
+                s.close();
+                stopped.countDown();
+            }, "embtune-serve-stop"));
+            stopped.await();
         });
     }
 
-    static EmbeddingServer start(Cli.Args a) {
+    /** The server and what it serves, closed together. */
+    record Served(EmbeddingServer server, AdapterSet adapters, Embedder model) implements AutoCloseable {
+        @Override
+        public void close() {
+            server.close();
+            if (adapters != null) adapters.close();
+            model.close();
+        }
+    }
+
+    static Served start(Cli.Args a) {
         int batch = positive(a, "max_batch_size"), queue = positive(a, "max_queue"), perPass = positive(a, "batch_size");
         int port = a.integer("port"), wait = a.integer("max_wait_ms");
         if (port < 0 || port > 65535) throw new Cli.UsageError("--port " + port + " is not a port (0 to 65535)");
         if (wait < 0) throw new Cli.UsageError("--max_wait_ms must be >= 0");
         Integer maxLength = a.has("max_length") ? positive(a, "max_length") : null;
+        Map<String, Path> named = namedAdapters(a);
+        String single = named.isEmpty() && a.has("adapters") ? a.get("adapters") : null;
+        if (a.has("adapters_dir") && !Files.isDirectory(Path.of(a.get("adapters_dir"))))
+            throw new Cli.UsageError("--adapters_dir " + a.get("adapters_dir") + " is not a folder");
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(perPass).maxLength(maxLength);
-        Embedder model = ModelArgs.load(a.get("model"), a.get("adapters"), opts, Cli.hub(a));
-        model.precision(Precision.parse(a.get("precision"), model.device()));
-        EmbeddingServer server = EmbeddingServer.start(model, EmbeddingServer.Options.defaults().host(a.get("host")).port(port)
-                .servedModelName(a.get("served_model_name")).apiKey(a.get("api_key")).maxBatchSize(batch).maxWaitMs(wait).maxQueued(queue));
-        System.out.println("embtune serve: " + server.modelName() + " (" + model.dimension() + "-d) at " + server.address()
-                + "/v1  (POST /v1/embeddings, GET /v1/models, GET /health)");
-        return server;
+        // named adapters share one base: --model, else the base the first one records
+        String base = a.get("model") != null || named.isEmpty() ? a.get("model") : ModelArgs.baseOf(named.values().iterator().next()).toString();
+        Embedder model = ModelArgs.load(base, single, opts, Cli.hub(a));
+        AdapterSet adapters = null;
+        try {
+            model.precision(Precision.parse(a.get("precision"), model.device()));
+            if (!named.isEmpty() || a.has("adapters_dir")) {
+                adapters = AdapterSet.on(model);
+                for (var e : named.entrySet()) adapters.add(e.getKey(), e.getValue()); // a broken one named here stops the start
+                if (a.has("adapters_dir")) {
+                    AdapterSet.Report r = adapters.watch(Path.of(a.get("adapters_dir"))).reload();
+                    r.skipped().forEach((n, why) -> System.err.println("embtune serve: skipped adapter " + n + ": " + why));
+                }
+            }
+            EmbeddingServer server = EmbeddingServer.start(model, adapters, EmbeddingServer.Options.defaults().host(a.get("host")).port(port)
+                    .servedModelName(a.get("served_model_name")).apiKey(a.get("api_key")).maxBatchSize(batch).maxWaitMs(wait).maxQueued(queue)
+                    .headerTimeoutMs(millis(a, "header_timeout")).bodyTimeoutMs(millis(a, "body_timeout")).idleTimeoutMs(millis(a, "idle_timeout"))
+                    .drainTimeoutMs(millis(a, "drain_timeout")).maxConnections(positive(a, "max_connections"))
+                    .maxConnectionsPerClient(atLeastZero(a, "max_connections_per_client")));
+            System.out.println("embtune serve: " + server.modelName() + " (" + model.dimension() + "-d) at " + server.address()
+                    + "/v1  (POST /v1/embeddings, GET /v1/models, GET /health)");
+            if (adapters != null) System.out.println("embtune serve: adapters " + adapters.names() + " (send \"model\": NAME)");
+            return new Served(server, adapters, model);
+        } catch (RuntimeException e) {
+            if (adapters != null) adapters.close();
+            model.close();
+            throw e;
+        }
+    }
+
+    /** --adapters NAME=CKPT (repeated, comma-separated, or followed by more NAME=CKPT words), in order; empty for a bare CKPT. */
+    static Map<String, Path> namedAdapters(Cli.Args a) {
+        if (!a.positionals().isEmpty() && !a.has("adapters"))
+            throw new Cli.UsageError("unexpected argument '" + a.positionals().get(0) + "' (adapters go after --adapters, NAME=CKPT)");
+        List<String> specs = new ArrayList<>(a.all("adapters"));
+        specs.addAll(a.positionals());
+        Map<String, Path> out = new LinkedHashMap<>();
+        boolean anyNamed = specs.stream().anyMatch(s -> s.contains("="));
+        if (!anyNamed && specs.size() <= 1) return out;
+        for (String s : specs) {
+            int eq = s.indexOf('=');
+            if (eq <= 0 || eq == s.length() - 1)
+                throw new Cli.UsageError("--adapters " + s + ": several adapters need a name each, NAME=CKPT");
+            String name = s.substring(0, eq);
+            if (out.put(name, Path.of(s.substring(eq + 1))) != null) throw new Cli.UsageError("--adapters names " + name + " twice");
+            if (!Files.isDirectory(out.get(name))) throw new Cli.UsageError("--adapters " + s + ": " + out.get(name) + " is not a folder");
+        }
+        return out;
+    }
+
+    private static int millis(Cli.Args a, String flag) {
+        double s = a.number(flag);
+        if (!(s > 0) || s > 86_400) throw new Cli.UsageError("--" + flag + " must be more than 0 seconds (and at most a day), not " + a.get(flag));
+        return (int) Math.round(s * 1000);
+    }
+
+    private static int atLeastZero(Cli.Args a, String flag) {
+        int v = a.integer(flag);
+        if (v < 0) throw new Cli.UsageError("--" + flag + " must be at least 0, not " + v);
+        return v;
     }
 
     private static int positive(Cli.Args a, String flag) {

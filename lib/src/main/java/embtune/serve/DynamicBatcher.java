@@ -100,14 +100,29 @@ public final class DynamicBatcher<I> implements AutoCloseable {
         return new long[] {batches, inputs};
     }
 
-    /** Takes no new jobs, finishes the queued ones, then stops the worker. */
+    /** Whether {@link #close} was called: an offer refused now is refused for good, not because the queue is full. */
+    public boolean closing() {
+        return closing;
+    }
+
+    /** Takes no new jobs, finishes the queued ones (for up to five minutes), then stops the worker. */
     @Override
     public void close() {
+        close(System.nanoTime() + TimeUnit.MINUTES.toNanos(5));
+    }
+
+    /**
+     * Takes no new jobs and finishes the queued ones until {@code deadline} (System.nanoTime);
+     * jobs still queued then are failed with {@link ApiError} 503 (shutting down), not left waiting.
+     */
+    public void close(long deadline) {
         closing = true;
         try {
-            worker.join(TimeUnit.MINUTES.toMillis(5));
+            worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        for (Job<I> j; (j = queue.poll()) != null; )
+            j.result().completeExceptionally(new ApiError(503, "the server is shutting down; this request was not run", "server_error", null, "shutting_down"));
     }
 }

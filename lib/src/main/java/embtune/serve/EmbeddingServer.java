@@ -1,88 +1,144 @@
 package embtune.serve;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import embtune.lora.AdapterSet;
 import embtune.model.Embedder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * An OpenAI-compatible embeddings endpoint over a loaded model, on the JDK's own HTTP server
- * ({@code com.sun.net.httpserver}: no dependency, and HTTP parsing is not ours to write).
+ * An OpenAI-compatible embeddings endpoint over a loaded model, and over LoRA adapters on it chosen
+ * per request by the {@code model} field.
  *
  * <pre>
- * POST /v1/embeddings   {"input": "text" | ["a", "b"] | [ids] | [[ids]], "model", "encoding_format", "dimensions"}
- * GET  /v1/models       the one model served
- * GET  /health          200 once the model is loaded
+ * POST /v1/embeddings       {"input": "text" | ["a", "b"] | [ids] | [[ids]], "model", "encoding_format", "dimensions"}
+ * GET  /v1/models           the base model and every adapter
+ * POST /v1/adapters/reload  reads --adapters_dir again (behind the API key like the rest)
+ * GET  /health              200 once the model is loaded
  * </pre>
  * Texts are tokenized once, here, and every request's token rows are embedded together by a
- * {@link DynamicBatcher}; a full queue answers 503 with
- * Retry-After. Every refusal is OpenAI's error object with a 4xx status, and the server keeps serving.
+ * {@link DynamicBatcher}, whatever adapter each asks for ({@link AdapterSet} applies each row's own);
+ * a full queue answers 503 with Retry-After. Every refusal is OpenAI's error object, and the server
+ * keeps serving. Connections are {@link HttpServer}'s: every read has a deadline, one client has at
+ * most {@code maxConnectionsPerClient}, and the model's worker never waits on a client.
  */
 public final class EmbeddingServer implements AutoCloseable {
-    /** How the server listens and batches; {@link #defaults()} then change what you need. */
-    public record Options(String host, int port, String servedModelName, String apiKey, int maxBatchSize, long maxWaitMs,
-                          int maxQueued, int maxInputs, int maxBodyBytes, int threads) {
+    /** How the server listens, batches and times out; {@link #defaults()} then change what you need. */
+    public static final class Options implements Cloneable {
+        private String host = "127.0.0.1", servedModelName, apiKey;
+        private int port = 8000, maxBatchSize = 64, maxQueued = 256, maxInputs = 2048, maxBodyBytes = 8 << 20;
+        private long maxWaitMs = 5;
+        private int headerTimeoutMs = 5_000, bodyTimeoutMs = 10_000, idleTimeoutMs = 30_000, writeTimeoutMs = 30_000, drainTimeoutMs = 10_000;
+        private int maxConnections = 1024, maxConnectionsPerClient = 128;
+
         public static Options defaults() {
-            return new Options("127.0.0.1", 8000, null, null, 64, 5, 256, 2048, 8 << 20, 16);
+            return new Options();
         }
 
-        public Options host(String h) { return new Options(h, port, servedModelName, apiKey, maxBatchSize, maxWaitMs, maxQueued, maxInputs, maxBodyBytes, threads); }
-        public Options port(int p) { return new Options(host, p, servedModelName, apiKey, maxBatchSize, maxWaitMs, maxQueued, maxInputs, maxBodyBytes, threads); }
-        public Options servedModelName(String n) { return new Options(host, port, n, apiKey, maxBatchSize, maxWaitMs, maxQueued, maxInputs, maxBodyBytes, threads); }
-        public Options apiKey(String k) { return new Options(host, port, servedModelName, k, maxBatchSize, maxWaitMs, maxQueued, maxInputs, maxBodyBytes, threads); }
-        public Options maxBatchSize(int n) { return new Options(host, port, servedModelName, apiKey, n, maxWaitMs, maxQueued, maxInputs, maxBodyBytes, threads); }
-        public Options maxWaitMs(long ms) { return new Options(host, port, servedModelName, apiKey, maxBatchSize, ms, maxQueued, maxInputs, maxBodyBytes, threads); }
-        public Options maxQueued(int n) { return new Options(host, port, servedModelName, apiKey, maxBatchSize, maxWaitMs, n, maxInputs, maxBodyBytes, threads); }
-        public Options maxBodyBytes(int n) { return new Options(host, port, servedModelName, apiKey, maxBatchSize, maxWaitMs, maxQueued, maxInputs, n, threads); }
+        private Options with(java.util.function.Consumer<Options> change) {
+            try {
+                Options o = (Options) clone();
+                change.accept(o);
+                return o;
+            } catch (CloneNotSupportedException e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        public Options host(String h) { return with(o -> o.host = h); }
+        public Options port(int p) { return with(o -> o.port = p); }
+        public Options servedModelName(String n) { return with(o -> o.servedModelName = n); }
+        public Options apiKey(String k) { return with(o -> o.apiKey = k); }
+        public Options maxBatchSize(int n) { return with(o -> o.maxBatchSize = n); }
+        public Options maxWaitMs(long ms) { return with(o -> o.maxWaitMs = ms); }
+        public Options maxQueued(int n) { return with(o -> o.maxQueued = n); }
+        public Options maxInputs(int n) { return with(o -> o.maxInputs = n); }
+        public Options maxBodyBytes(int n) { return with(o -> o.maxBodyBytes = n); }
+        /** The request line and headers must arrive within this long of the connection opening (or of their first byte). */
+        public Options headerTimeoutMs(int ms) { return with(o -> o.headerTimeoutMs = ms); }
+        /** The body must arrive within this long of the headers. */
+        public Options bodyTimeoutMs(int ms) { return with(o -> o.bodyTimeoutMs = ms); }
+        /** A kept-alive connection may wait this long for its next request. */
+        public Options idleTimeoutMs(int ms) { return with(o -> o.idleTimeoutMs = ms); }
+        /** An answer the client does not read within this long is cut. */
+        public Options writeTimeoutMs(int ms) { return with(o -> o.writeTimeoutMs = ms); }
+        /** How long {@link #close} lets the requests under way finish. */
+        public Options drainTimeoutMs(int ms) { return with(o -> o.drainTimeoutMs = ms); }
+        public Options maxConnections(int n) { return with(o -> o.maxConnections = n); }
+        /** Connections one client address may hold open (0: no cap; behind a proxy every client is the proxy). */
+        public Options maxConnectionsPerClient(int n) { return with(o -> o.maxConnectionsPerClient = n); }
+
+        public String host() { return host; }
+        public int port() { return port; }
+        public String servedModelName() { return servedModelName; }
+        public String apiKey() { return apiKey; }
+        public int maxBatchSize() { return maxBatchSize; }
+        public long maxWaitMs() { return maxWaitMs; }
+        public int maxQueued() { return maxQueued; }
+        public int maxInputs() { return maxInputs; }
+        public int maxBodyBytes() { return maxBodyBytes; }
+        public int drainTimeoutMs() { return drainTimeoutMs; }
+
+        HttpServer.Limits limits() {
+            return new HttpServer.Limits(headerTimeoutMs, bodyTimeoutMs, idleTimeoutMs, writeTimeoutMs, maxConnections, maxConnectionsPerClient,
+                    16 << 10, maxBodyBytes);
+        }
+
+        @Override
+        public String toString() {
+            return "serve " + host + ":" + port + ", batches of " + maxBatchSize + " within " + maxWaitMs + " ms, " + maxQueued + " queued; timeouts: headers "
+                    + headerTimeoutMs + " ms, body " + bodyTimeoutMs + " ms, idle " + idleTimeoutMs + " ms, drain " + drainTimeoutMs + " ms; "
+                    + maxConnections + " connections, " + maxConnectionsPerClient + " per client";
+        }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** One input row and the adapter that embeds it (null: the base model). */
+    private record Row(String adapter, long[] ids) {}
+
+    // trailing bytes after the JSON value are a malformed body, not something to ignore
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Embedder model;
+    private final AdapterSet adapters;
     private final Options options;
     private final String name;
     private final HttpServer http;
-    private final ExecutorService pool;
-    private final DynamicBatcher<long[]> batcher;
+    private final DynamicBatcher<Row> batcher;
     private final long created = System.currentTimeMillis() / 1000;
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile boolean stopping;
 
-    private EmbeddingServer(Embedder model, Options o) throws IOException {
+    private EmbeddingServer(Embedder model, AdapterSet adapters, Options o) throws IOException {
         this.model = model;
+        this.adapters = adapters;
         this.options = o;
         this.name = o.servedModelName() != null ? o.servedModelName() : model.name();
-        this.batcher = new DynamicBatcher<>("embeddings", model::embedTokens, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
-        this.http = HttpServer.create(new InetSocketAddress(o.host(), o.port()), 128);
-        this.pool = Executors.newFixedThreadPool(o.threads());
-        http.setExecutor(pool);
-        http.createContext("/", this::handle);
-        http.start();
+        this.batcher = new DynamicBatcher<>("embeddings", this::embed, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
+        this.http = new HttpServer(o.host(), o.port(), o.limits(), this::handle, e -> e.body(JSON));
     }
 
     /** Starts serving {@code model}; port 0 picks a free one ({@link #address()} says which). */
     public static EmbeddingServer start(Embedder model, Options options) {
+        return start(model, null, options);
+    }
+
+    /** Starts serving {@code model} and the adapters in {@code adapters} (null: none), each by its name. */
+    public static EmbeddingServer start(Embedder model, AdapterSet adapters, Options options) {
         try {
-            return new EmbeddingServer(model, options);
+            return new EmbeddingServer(model, adapters, options);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + " (" + e.getMessage() + ")", e);
         }
@@ -90,94 +146,67 @@ public final class EmbeddingServer implements AutoCloseable {
 
     /** http://host:port, as clients reach it. */
     public URI address() {
-        return URI.create("http://" + options.host() + ":" + http.getAddress().getPort());
+        return URI.create("http://" + options.host() + ":" + http.port());
     }
 
     public String modelName() {
         return name;
     }
 
-    private void handle(HttpExchange x) throws IOException {
-        inFlight.incrementAndGet();
-        try (x) {
-            String path = x.getRequestURI().getPath(), method = x.getRequestMethod();
-            try {
-                if (path.equals("/health")) {
-                    requireMethod(method, "GET");
-                    send(x, 200, "{\"status\":\"ok\"}".getBytes());
-                    return;
-                }
-                if (stopping) throw new ApiError(503, "the server is stopping", "server_error", null, "shutting_down");
-                authorize(x);
-                switch (path) {
-                    case "/v1/embeddings" -> {
-                        requireMethod(method, "POST");
-                        send(x, 200, embeddings(readBody(x)));
-                    }
-                    case "/v1/models" -> {
-                        requireMethod(method, "GET");
-                        send(x, 200, models());
-                    }
-                    default -> throw new ApiError(404, "no route " + method + " " + path + "; this server has POST /v1/embeddings, "
-                            + "GET /v1/models and GET /health", "invalid_request_error", null, "not_found");
-                }
-            } catch (ApiError e) {
-                if (e.status == 503) x.getResponseHeaders().add("Retry-After", "1");
-                if (e.status == 401) x.getResponseHeaders().add("WWW-Authenticate", "Bearer");
-                send(x, e.status, e.body(JSON));
-            } catch (RuntimeException e) {
-                send(x, 500, new ApiError(500, "internal error: " + e, "server_error", null, null).body(JSON));
-            }
-        } finally {
-            inFlight.decrementAndGet();
+    private HttpServer.Response handle(HttpServer.Request x) {
+        String path = x.path(), method = x.method();
+        if (path.equals("/health")) {
+            requireMethod(method, "GET");
+            return HttpServer.Response.json(200, "{\"status\":\"ok\"}".getBytes());
         }
+        authorize(x);
+        return switch (path) {
+            case "/v1/embeddings" -> {
+                requireMethod(method, "POST");
+                yield HttpServer.Response.json(200, embeddings(x.body()));
+            }
+            case "/v1/models" -> {
+                requireMethod(method, "GET");
+                yield HttpServer.Response.json(200, models());
+            }
+            case "/v1/adapters/reload" -> {
+                requireMethod(method, "POST");
+                yield HttpServer.Response.json(200, reload());
+            }
+            default -> throw new ApiError(404, "no route " + method + " " + path + "; this server has POST /v1/embeddings, "
+                    + "GET /v1/models, POST /v1/adapters/reload and GET /health", "invalid_request_error", null, "not_found");
+        };
     }
 
     private static void requireMethod(String got, String want) {
         if (!got.equals(want)) throw new ApiError(405, "use " + want + ", not " + got, "invalid_request_error", null, "method_not_allowed");
     }
 
-    private void authorize(HttpExchange x) {
+    private void authorize(HttpServer.Request x) {
         if (options.apiKey() == null) return;
-        String auth = x.getRequestHeaders().getFirst("Authorization");
-        if (auth == null || !auth.equals("Bearer " + options.apiKey()))
+        String auth = x.header("Authorization");
+        // constant-time: how long a comparison takes must not tell how much of a guess was right
+        boolean ok = auth != null && java.security.MessageDigest.isEqual(auth.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                ("Bearer " + options.apiKey()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (!ok)
             throw new ApiError(401, auth == null ? "no API key: send Authorization: Bearer KEY" : "incorrect API key",
                     "invalid_request_error", null, "invalid_api_key");
     }
 
-    /** The body, refused past the size limit without reading it all. */
-    private byte[] readBody(HttpExchange x) throws IOException {
-        String length = x.getRequestHeaders().getFirst("Content-Length");
-        if (length != null && Long.parseLong(length.trim()) > options.maxBodyBytes())
-            throw new ApiError(413, "the body has " + length + " bytes; at most " + options.maxBodyBytes(), "invalid_request_error", null, "body_too_large");
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (InputStream in = x.getRequestBody()) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                out.write(buf, 0, n);
-                if (out.size() > options.maxBodyBytes())
-                    throw new ApiError(413, "the body is over " + options.maxBodyBytes() + " bytes", "invalid_request_error", null, "body_too_large");
-            }
-        }
-        return out.toByteArray();
-    }
-
-    private byte[] embeddings(byte[] body) throws IOException {
+    private byte[] embeddings(byte[] body) {
         JsonNode root;
         try {
             root = JSON.readTree(body);
         } catch (IOException e) {
-            throw ApiError.invalid(null, "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            throw ApiError.invalid(null, "the body is not one JSON value: " + e.getMessage().lines().findFirst().orElse(""));
         }
         EmbeddingRequest r = EmbeddingRequest.parse(root, options.maxInputs());
-        if (r.model() != null && !r.model().equals(name))
-            throw new ApiError(404, "the model '" + r.model() + "' is not served here; this server has '" + name + "'",
-                    "invalid_request_error", "model", "model_not_found");
+        String adapter = adapterFor(r.model());
         int width = model.dimension(), max = model.tokenizer().maxLength();
         if (r.dimensions() != null && r.dimensions() > width)
             throw ApiError.invalid("dimensions", "'dimensions' " + r.dimensions() + " is more than the model's " + width);
         // token rows: the texts tokenized once here (truncated as embed would), or the ids the client sent
-        List<long[]> rows = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
         if (r.texts() != null) {
             var inputs = model.inputs(); // GME's: the text inside its prompt (taken verbatim: no images over this API)
             for (int i = 0; i < r.texts().size(); i++) {
@@ -186,7 +215,7 @@ public final class EmbeddingServer implements AutoCloseable {
                 if (n > max)
                     throw new ApiError(400, "input[" + i + "] has " + n + " tokens; the model takes " + max + " (send \"truncate\": true to cut it)",
                             "invalid_request_error", "input", "context_length_exceeded");
-                rows.add(inputs.textIds(text));
+                rows.add(new Row(adapter, inputs.textIds(text)));
             }
         } else {
             long vocab = model.encoder().config().vocabSize();
@@ -197,12 +226,14 @@ public final class EmbeddingServer implements AutoCloseable {
                 if (ids.length > max && !r.truncate())
                     throw new ApiError(400, "input[" + i + "] has " + ids.length + " tokens; the model takes " + max,
                             "invalid_request_error", "input", "context_length_exceeded");
-                rows.add(ids.length > max ? java.util.Arrays.copyOf(ids, max) : ids);
+                rows.add(new Row(adapter, ids.length > max ? java.util.Arrays.copyOf(ids, max) : ids));
             }
         }
         long usage = 0;
-        for (long[] row : rows) usage += row.length;
+        for (Row row : rows) usage += row.ids().length;
         CompletableFuture<float[][]> pending = batcher.offer(rows);
+        if (pending == null && batcher.closing())
+            throw new ApiError(503, "the server is shutting down; send the request to another instance", "server_error", null, "shutting_down");
         if (pending == null)
             throw new ApiError(503, "the server is busy (" + options.maxQueued() + " requests queued); retry shortly", "server_error", null, "overloaded");
         float[][] vectors;
@@ -210,15 +241,43 @@ public final class EmbeddingServer implements AutoCloseable {
             vectors = pending.get(10, TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ApiError(503, "the server is stopping", "server_error", null, "shutting_down");
-        } catch (ExecutionException | TimeoutException e) {
+            throw new ApiError(503, "the server is shutting down", "server_error", null, "shutting_down");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiError refused) throw refused;
+            throw new ApiError(500, "embedding failed: " + e.getCause(), "server_error", null, null);
+        } catch (TimeoutException e) {
             throw new ApiError(500, "embedding failed: " + (e.getCause() != null ? e.getCause() : e), "server_error", null, null);
         }
-        return response(vectors, r, usage);
+        return response(vectors, r, r.model() != null ? r.model() : name, usage);
+    }
+
+    /** The adapter a request's {@code model} names: null for the base (or no model given); unknown is OpenAI's 404. */
+    private String adapterFor(String requested) {
+        if (requested == null || requested.equals(name)) return null;
+        if (adapters != null && adapters.has(requested)) return requested;
+        throw new ApiError(404, "the model '" + requested + "' is not served here; this server has " + served(),
+                "invalid_request_error", "model", "model_not_found");
+    }
+
+    private List<String> served() {
+        List<String> all = new ArrayList<>(List.of(name));
+        if (adapters != null) all.addAll(adapters.names());
+        return all;
+    }
+
+    /** One batch of rows from many requests: the base alone, or each row through its own adapter in the same forward passes. */
+    private float[][] embed(List<Row> rows) {
+        List<long[]> ids = rows.stream().map(Row::ids).toList();
+        if (adapters == null || rows.stream().allMatch(r -> r.adapter() == null)) return model.embedTokens(ids);
+        return model.embedTokens(ids, (chunk, forward) -> {
+            List<String> perRow = new ArrayList<>(chunk.length);
+            for (int i : chunk) perRow.add(rows.get(i).adapter());
+            return adapters.route(perRow, forward);
+        });
     }
 
     /** {"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model", "usage"}. */
-    private byte[] response(float[][] vectors, EmbeddingRequest r, long usage) throws IOException {
+    private byte[] response(float[][] vectors, EmbeddingRequest r, String served, long usage) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
             g.writeStartObject();
@@ -239,12 +298,14 @@ public final class EmbeddingServer implements AutoCloseable {
                 g.writeEndObject();
             }
             g.writeEndArray();
-            g.writeStringField("model", name);
+            g.writeStringField("model", served);
             g.writeObjectFieldStart("usage");
             g.writeNumberField("prompt_tokens", usage);
             g.writeNumberField("total_tokens", usage);
             g.writeEndObject();
             g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // writing to memory
         }
         return out.toByteArray();
     }
@@ -266,18 +327,41 @@ public final class EmbeddingServer implements AutoCloseable {
         return Base64.getEncoder().encodeToString(b.array());
     }
 
-    private byte[] models() throws IOException {
+    /** The base model, then each adapter with the base as its parent (as vLLM lists LoRA modules). */
+    private byte[] models() {
         var root = JSON.createObjectNode().put("object", "list");
-        root.putArray("data").addObject().put("id", name).put("object", "model").put("created", created).put("owned_by", "embtune");
-        return JSON.writeValueAsBytes(root);
+        var data = root.putArray("data");
+        data.addObject().put("id", name).put("object", "model").put("created", created).put("owned_by", "embtune");
+        if (adapters != null)
+            for (String a : adapters.names())
+                data.addObject().put("id", a).put("object", "model").put("created", created).put("owned_by", "embtune").put("parent", name);
+        return bytes(root);
     }
 
-    private static void send(HttpExchange x, int status, byte[] body) throws IOException {
-        x.getResponseHeaders().set("Content-Type", "application/json");
-        x.sendResponseHeaders(status, body.length);
-        try (OutputStream o = x.getResponseBody()) {
-            o.write(body);
+    private byte[] reload() {
+        if (adapters == null || adapters.watched() == null)
+            throw new ApiError(400, "this server has no --adapters_dir to reload", "invalid_request_error", null, "no_adapters_dir");
+        AdapterSet.Report r = adapters.reload();
+        if (!r.skipped().isEmpty()) embtune.Log.note("adapters skipped on reload: " + r.skipped());
+        ObjectNode root = JSON.createObjectNode();
+        root.putPOJO("loaded", r.loaded());
+        root.putPOJO("removed", r.removed());
+        root.putPOJO("skipped", r.skipped());
+        root.putPOJO("adapters", adapters.names());
+        return bytes(root);
+    }
+
+    private static byte[] bytes(JsonNode n) {
+        try {
+            return JSON.writeValueAsBytes(n);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
+    }
+
+    /** Whether a connection is reading a request, waiting for its vectors or writing them (for tests). */
+    boolean busy() {
+        return http.busy();
     }
 
     /** Batches run and inputs embedded so far. */
@@ -286,15 +370,16 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Stops taking connections, lets the requests already queued finish and be answered (up to a
-     * minute), then stops. What SIGTERM does.
+     * The drain (what SIGTERM does): requests that arrive are answered 503 (shutting down), idle
+     * connections close, and those under way finish, for at most the drain timeout; then every
+     * connection closes, answered or not.
      */
     @Override
     public void close() {
-        stopping = true; // new requests: 503; those under way go on
-        batcher.close(); // finishes the queued jobs, then stops its worker
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) { // their answers are being written
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.drainTimeoutMs());
+        http.drain();
+        batcher.close(deadline); // finishes the queued jobs (until the deadline), then stops its worker
+        while (http.busy() && System.nanoTime() < deadline) { // their answers are being written
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -302,7 +387,6 @@ public final class EmbeddingServer implements AutoCloseable {
                 break;
             }
         }
-        http.stop(0);
-        pool.shutdown();
+        http.close();
     }
 }
