@@ -3,6 +3,7 @@ package embtune.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import embtune.lora.Lora;
+import embtune.lora.MergeCheck;
 import embtune.model.Embedder;
 import embtune.weights.Weights;
 import java.nio.file.Path;
@@ -11,7 +12,9 @@ import java.util.Map;
 /**
  * {@code export --adapters CKPT --merge_lora true}: base + adapter -> one model folder with
  * {@code W + (alpha/r) B A}, written atomically to {@code CKPT-merged} or {@code --output_dir}.
- * Refuses to overwrite without --exist_ok, and refuses a merge that changes nothing.
+ * Refuses to overwrite without --exist_ok, and refuses a merge that changes nothing. The merged folder
+ * is then loaded back and checked against base + adapter ({@link MergeCheck}): a difference above
+ * 1e-4 is an error (exit 1), the folder kept for inspection.
  */
 public final class ExportCommand {
     private ExportCommand() {}
@@ -43,7 +46,10 @@ public final class ExportCommand {
         refuseOverlap(out, adapters, a.get("model"));
         if (java.nio.file.Files.exists(out) && !a.bool("exist_ok"))
             throw new IllegalStateException(out + " already exists, so nothing was saved; pass --exist_ok to replace it or --output_dir elsewhere");
-        try (Embedder m = ModelArgs.load(a.get("model"), adapters.toString(), Embedder.Options.defaults().device(a.get("device")), Cli.hub(a))) {
+        var opts = Embedder.Options.defaults().device(a.get("device"));
+        try (Embedder m = ModelArgs.load(a.get("model"), adapters.toString(), opts, Cli.hub(a))) {
+            MergeCheck.Texts texts = MergeCheck.texts(adapters);
+            float[][] unmerged = m.embed(texts.texts()); // base + adapter, before the merge: what the merged folder must give
             int merged = Lora.merge(m.encoder());
             int[] changed = changedTensors(m, m.dir().path());
             if (changed[0] == 0)
@@ -51,6 +57,14 @@ public final class ExportCommand {
             m.save(out, a.bool("exist_ok"));
             System.out.printf("merged adapter %s into a copy of base %s -> %s (%d LoRA layers, %d of %d tensors changed; the base is unchanged)%n",
                     adapters, m.dir().path(), out.toAbsolutePath().normalize(), merged, changed[0], changed[1]);
+            // the merged folder as any user will load it, from disk, against the adapter's own vectors
+            MergeCheck check;
+            try (Embedder written = Embedder.load(out, opts)) {
+                check = MergeCheck.of(unmerged, written, texts);
+            }
+            System.out.println(check);
+            if (!check.passed())
+                throw new IllegalStateException(check.failure(out));
             return out;
         }
     }
