@@ -79,6 +79,12 @@ public final class ServeCommand {
         if (port < 0 || port > 65535) throw new Cli.UsageError("--port " + port + " is not a port (0 to 65535)");
         if (wait < 0) throw new Cli.UsageError("--max_wait_ms must be >= 0");
         Integer maxLength = a.has("max_length") ? positive(a, "max_length") : null;
+        // every flag checked before the model loads
+        EmbeddingServer.Options options = EmbeddingServer.Options.defaults().host(a.get("host")).port(port)
+                .servedModelName(a.get("served_model_name")).apiKey(a.get("api_key")).maxBatchSize(batch).maxWaitMs(wait).maxQueued(queue)
+                .headerTimeoutMs(millis(a, "header_timeout")).bodyTimeoutMs(millis(a, "body_timeout")).idleTimeoutMs(millis(a, "idle_timeout"))
+                .drainTimeoutMs(millis(a, "drain_timeout")).maxConnections(positive(a, "max_connections"))
+                .maxConnectionsPerClient(atLeastZero(a, "max_connections_per_client"));
         Map<String, Path> named = namedAdapters(a);
         String single = named.isEmpty() && a.has("adapters") ? a.get("adapters") : null;
         if (a.has("adapters_dir") && !Files.isDirectory(Path.of(a.get("adapters_dir"))))
@@ -98,11 +104,7 @@ public final class ServeCommand {
                     r.skipped().forEach((n, why) -> System.err.println("embtune serve: skipped adapter " + n + ": " + why));
                 }
             }
-            EmbeddingServer server = EmbeddingServer.start(model, adapters, EmbeddingServer.Options.defaults().host(a.get("host")).port(port)
-                    .servedModelName(a.get("served_model_name")).apiKey(a.get("api_key")).maxBatchSize(batch).maxWaitMs(wait).maxQueued(queue)
-                    .headerTimeoutMs(millis(a, "header_timeout")).bodyTimeoutMs(millis(a, "body_timeout")).idleTimeoutMs(millis(a, "idle_timeout"))
-                    .drainTimeoutMs(millis(a, "drain_timeout")).maxConnections(positive(a, "max_connections"))
-                    .maxConnectionsPerClient(atLeastZero(a, "max_connections_per_client")));
+            EmbeddingServer server = EmbeddingServer.start(model, adapters, options);
             System.out.println("embtune serve: " + server.modelName() + " (" + model.dimension() + "-d) at " + server.address()
                     + "/v1  (POST /v1/embeddings, GET /v1/models, GET /health)");
             if (adapters != null) System.out.println("embtune serve: adapters " + adapters.names() + " (send \"model\": NAME)");

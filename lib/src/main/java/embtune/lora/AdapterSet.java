@@ -60,7 +60,7 @@ public final class AdapterSet implements AutoCloseable {
     private final Embedder base;
     private final Map<String, Linear> linears;
     private final Map<String, Loaded> adapters = new TreeMap<>(); // guarded by this
-    private final Map<String, Boolean> fromDir = new LinkedHashMap<>(); // guarded by this
+    private final java.util.Set<String> fromDir = new java.util.HashSet<>(); // names loaded from the watched folder; guarded by this
     private final ReentrantLock forward = new ReentrantLock(); // held while a batch runs: the bank is not swapped under it
     private Path dir;
     private volatile Bank bank;
@@ -78,6 +78,9 @@ public final class AdapterSet implements AutoCloseable {
     /** An empty set on {@code base}; its linear layers learn to add each row's adapter. */
     public static AdapterSet on(Embedder base) {
         if (base.hasVision()) throw new IllegalArgumentException(base.name() + " has a vision tower; per-request adapters serve text models only");
+        // a layer with its own adapter ignores the per-row ones: the vectors would be neither base nor adapter
+        if (!Lora.parameters(base.encoder()).isEmpty())
+            throw new IllegalArgumentException(base.name() + " has a LoRA adapter attached; serve adapters beside the base by name (--adapters NAME=CKPT)");
         AdapterSet set = new AdapterSet(base);
         set.linears.forEach((name, lin) -> lin.rowAdapters((y, x) -> set.addRows(name, y, x)));
         return set;
@@ -123,7 +126,7 @@ public final class AdapterSet implements AutoCloseable {
         }
         for (var e : found.entrySet()) {
             String name = e.getKey();
-            if (adapters.containsKey(name) && !fromDir.containsKey(name)) {
+            if (adapters.containsKey(name) && !fromDir.contains(name)) {
                 skipped.put(name, "the name is taken by --adapters " + adapters.get(name).dir());
                 continue;
             }
@@ -135,13 +138,13 @@ public final class AdapterSet implements AutoCloseable {
                 Loaded old = adapters.get(name);
                 if (old != null && old.stamp().equals(stamp(e.getValue()))) continue;
                 adapters.put(name, read(e.getValue()));
-                fromDir.put(name, true);
+                fromDir.add(name);
                 loaded.add(name);
             } catch (RuntimeException ex) {
                 skipped.put(name, oneLine(ex));
             }
         }
-        for (String name : List.copyOf(fromDir.keySet()))
+        for (String name : List.copyOf(fromDir))
             if (!found.containsKey(name)) {
                 adapters.remove(name);
                 fromDir.remove(name);

@@ -28,6 +28,7 @@ public final class DynamicBatcher<I> implements AutoCloseable {
     private final Thread worker;
     private volatile boolean closing;
     private long batches, inputs;
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     public DynamicBatcher(String name, Function<List<I>, float[][]> embed, int maxBatch, long maxWaitMs, int maxQueued) {
         this.queue = new ArrayBlockingQueue<>(maxQueued);
@@ -43,7 +44,10 @@ public final class DynamicBatcher<I> implements AutoCloseable {
     public CompletableFuture<float[][]> offer(List<I> inputs) {
         if (closing) return null;
         Job<I> job = new Job<>(List.copyOf(inputs), new CompletableFuture<>());
-        return queue.offer(job) ? job.result() : null;
+        if (!queue.offer(job)) return null;
+        pending.incrementAndGet();
+        job.result().whenComplete((v, e) -> pending.decrementAndGet());
+        return job.result();
     }
 
     private void work() {
@@ -93,6 +97,11 @@ public final class DynamicBatcher<I> implements AutoCloseable {
         } catch (RuntimeException e) {
             for (Job<I> j : jobs) j.result().completeExceptionally(e);
         }
+    }
+
+    /** Jobs offered and not yet answered (queued, or in the batch being embedded). */
+    public int pending() {
+        return pending.get();
     }
 
     /** Batches run and inputs embedded so far. */

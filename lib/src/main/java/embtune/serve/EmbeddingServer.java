@@ -359,9 +359,9 @@ public final class EmbeddingServer implements AutoCloseable {
         }
     }
 
-    /** Whether a connection is reading a request, waiting for its vectors or writing them (for tests). */
-    boolean busy() {
-        return http.busy();
+    /** Requests taken and waiting for their vectors (for tests). */
+    int pending() {
+        return batcher.pending();
     }
 
     /** Batches run and inputs embedded so far. */

@@ -43,7 +43,7 @@ final class HttpServer implements AutoCloseable {
     record Limits(int headerTimeoutMs, int bodyTimeoutMs, int idleTimeoutMs, int writeTimeoutMs,
                   int maxConnections, int maxConnectionsPerClient, int maxHeaderBytes, int maxBodyBytes) {}
 
-    record Request(String method, String path, Map<String, String> headers, byte[] body, String client) {
+    record Request(String method, String path, Map<String, String> headers, byte[] body) {
         String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
@@ -248,7 +248,7 @@ final class HttpServer implements AutoCloseable {
         int q = path.indexOf('?');
         if (q >= 0) path = path.substring(0, q);
         byte[] body = body(s, in, out, headers);
-        return new Request(parts[0], path, headers, body, s.getInetAddress().getHostAddress());
+        return new Request(parts[0], path, headers, body);
     }
 
     private byte[] body(Socket s, InputStream in, OutputStream out, Map<String, String> headers) throws IOException, HttpError {

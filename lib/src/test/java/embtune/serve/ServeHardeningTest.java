@@ -38,6 +38,7 @@ class ServeHardeningTest {
     @BeforeAll
     static void load() {
         model = Embedder.load(Fixtures.dir("tiny-bert"));
+        model.embed("warm up"); // first-use compiles (TorchScript functions) belong to no test's timing
     }
 
     @AfterAll
@@ -99,6 +100,7 @@ class ServeHardeningTest {
     @Test
     void sixtyFourStalledConnectionsThenANormalRequestIsAnsweredWithinASecond() throws Exception {
         try (EmbeddingServer server = EmbeddingServer.start(model, EmbeddingServer.Options.defaults().port(0))) {
+            assertEquals(200, post(server, "{\"input\": \"before\"}").statusCode()); // this server's first request is not what is timed
             for (int i = 0; i < 64; i++) {
                 Socket s = connect(server);
                 // a third say nothing, a third stop inside the headers, a third send a Content-Length larger than the body
@@ -230,11 +232,11 @@ class ServeHardeningTest {
 
     @Test
     void closeDrainsWithinItsTimeoutAnswering503ToNewRequests() throws Exception {
-        EmbeddingServer server = EmbeddingServer.start(model, EmbeddingServer.Options.defaults().port(0).maxWaitMs(3000).drainTimeoutMs(5000));
+        EmbeddingServer server = EmbeddingServer.start(model, EmbeddingServer.Options.defaults().port(0).maxWaitMs(2000).drainTimeoutMs(8000));
         for (int i = 0; i < 16; i++) connect(server); // stalled clients do not hold the drain
         CompletableFuture<HttpResponse<String>> queued = http.sendAsync(HttpRequest.newBuilder(URI.create(server.address() + "/v1/embeddings"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"input\": \"queued before the drain\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        for (int i = 0; i < 1000 && !server.busy(); i++) Thread.sleep(10); // queued, waiting out max_wait_ms
+        for (int i = 0; i < 1000 && server.pending() == 0; i++) Thread.sleep(10); // queued, waiting out max_wait_ms
         long start = System.nanoTime();
         CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
         Thread.sleep(200);
@@ -246,7 +248,7 @@ class ServeHardeningTest {
         assertEquals(200, queued.get(10, TimeUnit.SECONDS).statusCode(), "a request taken before the drain is answered");
         closing.get(10, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
-        assertTrue(seconds < 5, "drained in " + seconds + " s (drain timeout 5 s) with 16 stalled connections");
+        assertTrue(seconds < 8, "drained in " + seconds + " s (drain timeout 8 s) with 16 stalled connections");
         for (Socket s : sockets.subList(0, 16)) assertEquals(-1, s.getInputStream().read(), "stalled connections are closed");
     }
 }

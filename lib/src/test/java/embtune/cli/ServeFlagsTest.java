@@ -1,0 +1,44 @@
+package embtune.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** serve's adapter and timeout flags, as ms-swift spells several adapters: --adapters a=X b=Y. */
+class ServeFlagsTest {
+    @TempDir Path dir;
+
+    Map<String, Path> named(String... argv) {
+        return ServeCommand.namedAdapters(ServeCommand.cli().parse(argv));
+    }
+
+    String refused(String... argv) {
+        return assertThrows(Cli.UsageError.class, () -> named(argv)).getMessage();
+    }
+
+    @Test
+    void severalNamedAdaptersOneBareOneOrNone() throws Exception {
+        Path x = Files.createDirectories(dir.resolve("x")), y = Files.createDirectories(dir.resolve("y"));
+        assertEquals(Map.of("a", x, "b", y), named("--adapters", "a=" + x, "b=" + y));
+        assertEquals(List.of("a", "b"), List.copyOf(named("--adapters", "a=" + x, "--adapters", "b=" + y).keySet()), "in order");
+        assertEquals(Map.of(), named("--adapters", x.toString()), "a bare CKPT is applied to the base, not served by name");
+        assertEquals(Map.of(), named());
+        assertTrue(refused("--adapters", x.toString(), y.toString()).contains("several adapters need a name each, NAME=CKPT"));
+        assertTrue(refused("--adapters", "a=" + x, "a=" + y).contains("names a twice"));
+        assertTrue(refused("--adapters", "a=" + dir.resolve("missing")).contains("is not a folder"));
+        assertTrue(refused("a=" + x).contains("unexpected argument 'a=" + x + "'"));
+    }
+
+    @Test
+    void timeoutsAreSecondsAboveZero() {
+        for (String bad : List.of("0", "-1", "abc")) {
+            var e = assertThrows(Cli.UsageError.class, () -> ServeCommand.start(ServeCommand.cli().parse("--header_timeout", bad, "--model", dir.toString())));
+            assertTrue(e.getMessage().contains("--header_timeout"), e.getMessage());
+        }
+    }
+}
