@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  * STS-B sentence per request back to back, each request for a random adapter) against
  * (a) one {@code serve} process with all N adapters ({@code --adapters a0=.. a1=..}), and
  * (b) N {@code serve} processes with one adapter each ({@code --adapters CKPT}), requests spread
- * over them. Prints one JSON line per setup: texts/s, p50/p99 latency, and the servers' peak
+ * over them. Each server answers three requests per target first, then the clients run a warm-up
+ * (--warmup seconds, not counted) and the measured window. Prints one JSON line per setup: texts/s, p50/p99 latency, and the servers' peak
  * resident memory (VmHWM, summed over processes). Servers run as child processes of this one,
  * with default settings; the clients share the machine's cores with them.
  */
@@ -166,6 +167,15 @@ public class serve_adapters {
     /** bench-serve's load: each client sends one random sentence per request to a random target, back to back. */
     static Result load(List<Target> targets, List<String> pool, int clients, long warmup, long seconds) throws Exception {
         HttpClient http = HttpClient.newHttpClient();
+        // every server (and adapter) answers once before the clock starts: a process's first requests pay for its JIT and
+        // first-use compiles, which would otherwise land in the measured window when there are many processes
+        for (Target t : targets) {
+            Map<String, Object> body = new LinkedHashMap<>(Map.of("input", List.of(pool.get(0))));
+            if (t.model() != null) body.put("model", t.model());
+            for (int i = 0; i < 3; i++)
+                http.send(HttpRequest.newBuilder(t.uri()).POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+        }
         ExecutorService exec = Executors.newFixedThreadPool(clients);
         long start = System.nanoTime(), measureFrom = start + warmup * 1_000_000_000L, end = measureFrom + seconds * 1_000_000_000L;
         AtomicLong texts = new AtomicLong(), failed = new AtomicLong();

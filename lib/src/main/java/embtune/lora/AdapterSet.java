@@ -64,7 +64,8 @@ public final class AdapterSet implements AutoCloseable {
     private final ReentrantLock forward = new ReentrantLock(); // held while a batch runs: the bank is not swapped under it
     private Path dir;
     private volatile Bank bank;
-    private NDArray rows; // the slots of the batch under way, read by the layers' hooks
+    // the slots of the batch under way on this thread, read by the layers' hooks; other threads' passes see none (the base)
+    private final ThreadLocal<NDArray> rows = new ThreadLocal<>();
 
     private AdapterSet(Embedder base) {
         this.base = base;
@@ -179,10 +180,10 @@ public final class AdapterSet implements AutoCloseable {
                 slots[i] = k + 1;
             }
             try (NDArray r = b.manager().create(slots)) {
-                rows = r;
+                rows.set(r);
                 return forward.get();
             } finally {
-                rows = null;
+                rows.remove();
             }
         } finally {
             this.forward.unlock();
@@ -191,12 +192,13 @@ public final class AdapterSet implements AutoCloseable {
 
     /** The hook on layer {@code name}: y [B, T, out] += each row's adapter product of x [B, T, in]; rows without a route pass. */
     private NDArray addRows(String name, NDArray y, NDArray x) {
+        NDArray slots = rows.get();
         NDArray[] ab = bank.stacks().get(name);
-        if (rows == null || ab == null) return y;
-        if (x.getShape().dimension() != 3 || x.getShape().get(0) != rows.size())
+        if (slots == null || ab == null) return y;
+        if (x.getShape().dimension() != 3 || x.getShape().get(0) != slots.size())
             throw new IllegalStateException("per-row adapters need [batch, tokens, features] inputs; layer " + name + " got " + x.getShape());
         if (!PER_ROW.available()) throw new IllegalStateException("per-row adapters need TorchScript, which this libtorch refused");
-        return PER_ROW.apply(y, x, ab[0], ab[1], bank.scalings(), rows);
+        return PER_ROW.apply(y, x, ab[0], ab[1], bank.scalings(), slots);
     }
 
     // ---- reading and stacking ------------------------------------------------------------------
