@@ -31,7 +31,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * serve_adapters [--model all-MiniLM-L6-v2] [--adapters 1,4,16] [--clients 16] [--seconds 15] [--warmup 3]
+ * serve_adapters [--model all-MiniLM-L6-v2] [--adapters 1,4,16] [--clients 16] [--seconds 15] [--warmup 3] [--forward ROWS]
  *
  * For each N: writes N rank-8 all-linear LoRA adapters on the model (random A and B, so each
  * changes the vectors), then runs bench-serve's load (client threads in this process sending one
@@ -58,6 +58,10 @@ public class serve_adapters {
         List<Path> adapters = writeAdapters(base, most, work);
         List<String> pool = new ArrayList<>();
         for (var r : Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString())) pool.add(r.anchor());
+        if (a.containsKey("forward")) {
+            forwardCost(base, adapters, pool, counts, Integer.parseInt(a.get("forward")));
+            return;
+        }
         int clients = Integer.parseInt(a.get("clients"));
         long seconds = Long.parseLong(a.get("seconds")), warmup = Long.parseLong(a.get("warmup"));
         for (int n : counts) {
@@ -77,6 +81,45 @@ public class serve_adapters {
             print("process_per_adapter", n, many, load(targets, pool, clients, warmup, seconds));
             many.forEach(Server::stop);
         }
+    }
+
+    /**
+     * --forward ROWS: the model alone, in this process, no HTTP: seconds per batch of ROWS sentences for the base, for one
+     * adapter attached as embed --adapters does, and for N adapters served per row (rows spread over them), the mean of
+     * 20 batches after 5 unmeasured. What the serving figures are made of.
+     */
+    static void forwardCost(Path base, List<Path> adapters, List<String> pool, List<Integer> counts, int rows) throws Exception {
+        List<String> texts = pool.subList(0, rows);
+        try (Embedder m = Embedder.load(base)) {
+            List<long[]> ids = texts.stream().map(t -> m.tokenizer().ids(t)).toList();
+            time("base", 0, rows, () -> m.embedTokens(ids));
+            try (embtune.lora.AdapterSet set = embtune.lora.AdapterSet.on(m)) {
+                for (int n : counts) {
+                    for (int k = set.names().size(); k < n; k++) set.add("a" + k, adapters.get(k));
+                    List<String> perRow = new ArrayList<>();
+                    for (int i = 0; i < rows; i++) perRow.add("a" + (i % n));
+                    time("per_row", n, rows, () -> m.embedTokens(ids, (chunk, forward) -> {
+                        List<String> mine = new ArrayList<>();
+                        for (int i : chunk) mine.add(perRow.get(i));
+                        return set.route(mine, forward);
+                    }));
+                }
+            }
+        }
+        try (Embedder m = Embedder.load(base)) {
+            Adapter.load(m, adapters.get(0));
+            List<long[]> ids = texts.stream().map(t -> m.tokenizer().ids(t)).toList();
+            time("attached", 1, rows, () -> m.embedTokens(ids));
+        }
+    }
+
+    static void time(String setup, int adapters, int rows, Runnable batch) throws Exception {
+        for (int i = 0; i < 5; i++) batch.run();
+        long s = System.nanoTime();
+        for (int i = 0; i < 20; i++) batch.run();
+        double ms = (System.nanoTime() - s) / 1e6 / 20;
+        System.out.println(JSON.writeValueAsString(Map.of("bench", "serve_adapters_forward", "setup", setup, "adapters", adapters, "rows", rows,
+                "ms_per_batch", round(ms))));
     }
 
     record Target(URI uri, String model) {}

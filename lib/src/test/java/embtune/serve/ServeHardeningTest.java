@@ -127,32 +127,30 @@ class ServeHardeningTest {
         }
     }
 
+    /** {@code text} every 100 ms, {@code times} times or until the server closes the connection. */
+    static void drip(Socket s, String text, int times) throws InterruptedException {
+        for (int i = 0; i < times; i++) {
+            Thread.sleep(100);
+            try {
+                send(s, text);
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
     @Test
     void headersOrABodyDrippedSlowerThanTheirTimeoutGet408() throws Exception {
         try (EmbeddingServer server = EmbeddingServer.start(model, fast())) {
             // a byte every 100 ms resets any per-read timeout; the deadline is a total
             Socket headers = connect(server);
             send(headers, "POST /v1/embeddings HTTP/1.1\r\n");
-            for (int i = 0; i < 8 && !headers.isClosed(); i++) {
-                Thread.sleep(100);
-                try {
-                    send(headers, "X");
-                } catch (IOException closed) {
-                    break;
-                }
-            }
+            drip(headers, "X", 8);
             openAiError(answer(headers), 408, "did not arrive within 400 ms");
 
             Socket body = connect(server);
             send(body, "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{");
-            for (int i = 0; i < 10; i++) {
-                Thread.sleep(100);
-                try {
-                    send(body, " ");
-                } catch (IOException closed) {
-                    break;
-                }
-            }
+            drip(body, " ", 10);
             openAiError(answer(body), 408, "the body did not arrive within 600 ms");
         }
     }
