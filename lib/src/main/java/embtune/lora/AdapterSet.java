@@ -207,7 +207,7 @@ public final class AdapterSet implements AutoCloseable {
     private Loaded read(Path dir) {
         LoraConfig c = Adapter.readConfig(dir);
         Path file = dir.resolve(Adapter.WEIGHTS);
-        if (!Files.isRegularFile(file)) throw new embtune.model.ModelError(dir + ": no " + Adapter.WEIGHTS);
+        if (!Files.isRegularFile(file)) throw new embtune.ModelError(dir + ": no " + Adapter.WEIGHTS);
         Safetensors st = Safetensors.open(file);
         Map<String, float[][]> layers = new TreeMap<>();
         try (NDManager tmp = NDManager.newBaseManager(ai.djl.Device.cpu())) {
@@ -218,10 +218,10 @@ public final class AdapterSet implements AutoCloseable {
                 Linear lin = linears.get(layer);
                 boolean isA = module.endsWith(".lora_A.weight"), isB = module.endsWith(".lora_B.weight");
                 if (lin == null || !(isA || isB))
-                    throw new embtune.model.ModelError(file + ": tensor '" + t.getKey() + "' matches no linear layer of " + base.name());
+                    throw new embtune.ModelError(file + ": tensor '" + t.getKey() + "' matches no linear layer of " + base.name());
                 long[] want = isA ? new long[] {c.r(), lin.in} : new long[] {lin.out, c.r()};
                 if (!java.util.Arrays.equals(want, t.getValue().shape()))
-                    throw new embtune.model.ModelError(file + ": '" + t.getKey() + "' has shape " + java.util.Arrays.toString(t.getValue().shape())
+                    throw new embtune.ModelError(file + ": '" + t.getKey() + "' has shape " + java.util.Arrays.toString(t.getValue().shape())
                             + " but " + base.name() + "'s layer needs " + java.util.Arrays.toString(want) + " (an adapter of another base model?)");
                 float[] values = st.load(t.getKey(), tmp).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
                 layers.computeIfAbsent(layer, k -> new float[2][])[isA ? 0 : 1] = values;
@@ -229,8 +229,8 @@ public final class AdapterSet implements AutoCloseable {
         }
         for (var e : layers.entrySet())
             if (e.getValue()[0] == null || e.getValue()[1] == null)
-                throw new embtune.model.ModelError(file + ": layer " + e.getKey() + " has lora_" + (e.getValue()[0] == null ? "B but no lora_A" : "A but no lora_B"));
-        if (layers.isEmpty()) throw new embtune.model.ModelError(file + ": no LoRA tensors");
+                throw new embtune.ModelError(file + ": layer " + e.getKey() + " has lora_" + (e.getValue()[0] == null ? "B but no lora_A" : "A but no lora_B"));
+        if (layers.isEmpty()) throw new embtune.ModelError(file + ": no LoRA tensors");
         return new Loaded(dir, c.r(), (float) c.scaling(), layers, stamp(dir));
     }
 
