@@ -1,9 +1,15 @@
 package embtune.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import embtune.data.Dataset;
+import embtune.data.Record;
 import embtune.lora.MergeCheck;
 import embtune.model.Embedder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code check-merge --adapters CKPT --merged DIR}: whether a merged model folder (embtune's or
@@ -32,7 +38,7 @@ public final class CheckMergeCommand {
         if (!embtune.lora.Adapter.isAdapter(adapters)) throw new Cli.UsageError("--adapters " + adapters + " holds no adapter_config.json");
         if (!Files.isDirectory(merged)) throw new Cli.UsageError("--merged " + merged + " is not a folder");
         var opts = Embedder.Options.defaults().device(a.get("device"));
-        MergeCheck.Texts texts = MergeCheck.texts(adapters);
+        MergeCheck.Texts texts = texts(adapters);
         MergeCheck check;
         try (Embedder withAdapter = ModelArgs.load(a.get("model"), adapters.toString(), opts, Cli.hub(a));
              Embedder full = Embedder.load(merged, opts)) {
@@ -41,5 +47,30 @@ public final class CheckMergeCommand {
         System.out.println(check);
         if (!check.passed()) throw new IllegalStateException(check.failure(merged));
         return check;
+    }
+
+    /**
+     * Up to 8 texts from the validation data of the run the adapter checkpoint belongs to (its
+     * args.json's val_dataset), else built-in sentences of several kinds and languages; {@code source}
+     * says which.
+     */
+    static MergeCheck.Texts texts(Path adapters) {
+        Path args = adapters.toAbsolutePath().normalize().resolveSibling("args.json");
+        try {
+            JsonNode val = new ObjectMapper().readTree(args.toFile()).path("val_dataset");
+            List<String> specs = new ArrayList<>();
+            if (val.isArray()) val.forEach(v -> specs.add(v.asText()));
+            else if (val.isTextual() && !val.asText().isBlank()) specs.add(val.asText());
+            List<String> out = new ArrayList<>();
+            for (String spec : specs)
+                for (Record r : Dataset.load(spec)) {
+                    if (out.size() == 8) break;
+                    out.add(r.anchor());
+                }
+            if (!out.isEmpty()) return new MergeCheck.Texts(out, "the run's validation data " + specs);
+        } catch (Exception e) {
+            // no run folder, no val_dataset, or it moved: the built-in texts serve
+        }
+        return MergeCheck.Texts.builtIn();
     }
 }

@@ -48,7 +48,7 @@ public final class ExportCommand {
             throw new IllegalStateException(out + " already exists, so nothing was saved; pass --exist_ok to replace it or --output_dir elsewhere");
         var opts = Embedder.Options.defaults().device(a.get("device"));
         try (Embedder m = ModelArgs.load(a.get("model"), adapters.toString(), opts, Cli.hub(a))) {
-            MergeCheck.Texts texts = MergeCheck.texts(adapters);
+            MergeCheck.Texts texts = CheckMergeCommand.texts(adapters);
             float[][] unmerged = m.embed(texts.texts()); // base + adapter, before the merge: what the merged folder must give
             int merged = Lora.merge(m.encoder());
             int[] changed = changedTensors(m, m.dir().path());

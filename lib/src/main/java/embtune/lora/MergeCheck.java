@@ -1,11 +1,6 @@
 package embtune.lora;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import embtune.model.Embedder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -48,32 +43,13 @@ public record MergeCheck(int texts, double largestDifference, String source) {
                 + "for inspection, but do not use it", merged, largestDifference, LIMIT);
     }
 
-    /**
-     * Up to 8 texts from the validation data of the run the adapter checkpoint belongs to (its
-     * args.json's val_dataset), else built-in sentences of several kinds and languages; the second
-     * element names which.
-     */
-    public static Texts texts(Path adapters) {
-        Path args = adapters.toAbsolutePath().normalize().resolveSibling("args.json");
-        try {
-            JsonNode val = new ObjectMapper().readTree(args.toFile()).path("val_dataset");
-            List<String> specs = new ArrayList<>();
-            if (val.isArray()) val.forEach(v -> specs.add(v.asText()));
-            else if (val.isTextual() && !val.asText().isBlank()) specs.add(val.asText());
-            List<String> out = new ArrayList<>();
-            for (String spec : specs)
-                for (embtune.data.Record r : embtune.data.Dataset.load(spec)) {
-                    if (out.size() == 8) break;
-                    out.add(r.anchor());
-                }
-            if (!out.isEmpty()) return new Texts(out, "the run's validation data " + specs);
-        } catch (Exception e) {
-            // no run folder, no val_dataset, or it moved: the built-in texts serve
+    /** The texts a check embeds and where they came from. */
+    public record Texts(List<String> texts, String source) {
+        /** Sentences of several kinds and languages, for an adapter whose run has no validation data. */
+        public static Texts builtIn() {
+            return new Texts(BUILT_IN, "built-in sentences");
         }
-        return new Texts(BUILT_IN, "built-in sentences");
     }
-
-    public record Texts(List<String> texts, String source) {}
 
     @Override
     public String toString() {

@@ -60,10 +60,10 @@ class MergeCheckTest {
         Path run = dir.resolve("v0-run"), ckpt = run.resolve("checkpoint-2");
         Files.createDirectories(ckpt);
         Files.writeString(run.resolve("args.json"), "{\"val_dataset\": [\"../datasets/stsb-dev.jsonl#3\"]}");
-        MergeCheck.Texts t = MergeCheck.texts(ckpt);
+        MergeCheck.Texts t = CheckMergeCommand.texts(ckpt);
         assertEquals(3, t.texts().size(), t.toString());
         assertTrue(t.source().startsWith("the run's validation data"), t.source());
         assertEquals(embtune.data.Dataset.load("../datasets/stsb-dev.jsonl#3").iterator().next().anchor(), t.texts().get(0));
-        assertEquals("built-in sentences", MergeCheck.texts(dir.resolve("elsewhere")).source());
+        assertEquals("built-in sentences", CheckMergeCommand.texts(dir.resolve("elsewhere")).source());
     }
 }
