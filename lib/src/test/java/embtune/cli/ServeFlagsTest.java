@@ -41,4 +41,24 @@ class ServeFlagsTest {
             assertTrue(e.getMessage().contains("--header_timeout"), e.getMessage());
         }
     }
+
+    @Test
+    void namedAdaptersAndABrokenFolderInAdaptersDirAtStart() throws Exception {
+        Path adapters = Files.createDirectories(dir.resolve("adapters/broken"));
+        Files.writeString(adapters.resolve("adapter_config.json"), "{not json");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true));
+        ServeCommand.Served s;
+        try {
+            s = ServeCommand.start(ServeCommand.cli().parse("--model", embtune.Fixtures.dir("tiny-qwen3").toString(), "--port", "0",
+                    "--adapters", "peft=" + embtune.Fixtures.dir("tiny-qwen3-lora"), "--adapters_dir", dir.resolve("adapters").toString()));
+        } finally {
+            System.setErr(old);
+        }
+        try (s) {
+            assertEquals(List.of("peft"), s.adapters().names(), "the broken folder is skipped, the server starts");
+            assertTrue(err.toString().contains("skipped adapter broken: "), err.toString());
+        }
+    }
 }
