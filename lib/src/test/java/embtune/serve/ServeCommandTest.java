@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 /** serve as a process: it prints where it listens, answers, and on SIGTERM answers what it took before exiting. */
 @Tag("subprocess")
 class ServeCommandTest {
+    @org.junit.jupiter.api.Tag("slow")
     @Test
     void sigtermAnswersTheRequestsUnderWayThenExits() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
