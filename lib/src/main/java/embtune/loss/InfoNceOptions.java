@@ -83,7 +83,7 @@ public record InfoNceOptions(double temperature, boolean useBatch, Integer hardN
         }
     }
 
-    private static double number(Map<String, String> env, String name, double def) {
+    static double number(Map<String, String> env, String name, double def) {
         String v = env.get(name);
         if (v == null || v.isBlank()) return def;
         try {
@@ -93,7 +93,7 @@ public record InfoNceOptions(double temperature, boolean useBatch, Integer hardN
         }
     }
 
-    private static int parseInt(String name, String v) {
+    static int parseInt(String name, String v) {
         try {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
