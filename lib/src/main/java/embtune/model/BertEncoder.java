@@ -16,7 +16,8 @@ import ai.djl.nn.Activation;
 /**
  * BERT encoder (MiniLM, bge, e5): word + position + token-type embeddings, then post-norm
  * layers: {@code h = LN(h + attn(h)); h = LN(h + W2 gelu(W1 h))}. Padding keys are masked;
- * attention is bidirectional. Token types are all 0 (single sentences).
+ * attention is bidirectional. Token types are all 0 for single sentences; a cross-encoder's
+ * pairs pass theirs as a third input ({@code [ids, mask, token_type_ids]}).
  */
 public class BertEncoder extends Encoder {
     final Embeddings embeddings;
@@ -44,7 +45,12 @@ public class BertEncoder extends Encoder {
 
     @Override
     public NDArray embed(NDArray inputIds) {
-        return embeddings.forward(inputIds);
+        return embeddings.forward(inputIds, null);
+    }
+
+    @Override
+    public NDArray embed(ai.djl.ndarray.NDList inputs) {
+        return embeddings.forward(inputs.get(0), inputs.size() > 2 ? inputs.get(2) : null);
     }
 
     @Override
@@ -63,11 +69,12 @@ public class BertEncoder extends Encoder {
             norm = child("LayerNorm", new LayerNorm(c.hiddenSize(), c.normEps(), true));
         }
 
-        NDArray forward(NDArray ids) {
+        /** @param tokenTypes [B, T] segment ids (0 query, 1 document), or null for all 0 */
+        NDArray forward(NDArray ids, NDArray tokenTypes) {
             long t = ids.getShape().get(1);
             NDManager m = ids.getManager();
             NDArray positions = m.arange(0, (int) t, 1, DataType.INT64).expandDims(0);
-            NDArray types = m.zeros(ids.getShape(), DataType.INT64);
+            NDArray types = tokenTypes != null ? tokenTypes : m.zeros(ids.getShape(), DataType.INT64);
             return norm.forward(word.forward(ids).add(tokenType.forward(types)).add(position.forward(positions)));
         }
     }

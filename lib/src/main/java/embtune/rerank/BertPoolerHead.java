@@ -1,0 +1,31 @@
+package embtune.rerank;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import embtune.nn.Linear;
+import embtune.nn.Module;
+
+/**
+ * BertForSequenceClassification with one label (bge-reranker, ms-marco-MiniLM):
+ * {@code score = classifier(tanh(pooler(h[CLS])))}. The pooler lives inside {@code bert.} in the
+ * checkpoint, the classifier at the root.
+ */
+final class BertPoolerHead extends ScoreHead {
+    final Linear pooler, classifier;
+
+    BertPoolerHead(int hidden) {
+        pooler = child("pooler", new Module() {}).child("dense", new Linear(hidden, hidden, true));
+        classifier = child("classifier", new Linear(hidden, 1, true));
+    }
+
+    @Override
+    public NDArray score(NDArray hidden, NDArray mask) {
+        NDArray cls = hidden.get(new NDIndex(":, 0, :"));
+        return classifier.forward(pooler.forward(cls).tanh()).squeeze(-1);
+    }
+
+    @Override
+    public String savedName(String parameter) {
+        return parameter.startsWith("pooler.") ? "bert." + parameter : parameter;
+    }
+}
