@@ -38,6 +38,11 @@ public final class Adapter {
 
     /** Reads the adapter config, refusing PEFT features embtune does not implement. */
     public static LoraConfig readConfig(Path dir) {
+        return readConfig(dir, List.of());
+    }
+
+    /** @param savedModules the modules_to_save the caller restores itself (a reranker's classifier) */
+    public static LoraConfig readConfig(Path dir, List<String> savedModules) {
         Path f = dir.resolve(CONFIG);
         if (!Files.exists(f)) throw new ModelError(dir + ": no " + CONFIG + " (not a PEFT adapter folder)");
         JsonNode c;
@@ -50,8 +55,9 @@ public final class Adapter {
         if (c.path("use_dora").asBoolean(false)) throw new ModelError(f + ": DoRA adapters are not supported");
         if (!c.path("bias").asText("none").equals("none")) throw new ModelError(f + ": bias '" + c.get("bias").asText() + "' is not supported (none only)");
         if (c.path("fan_in_fan_out").asBoolean(false)) throw new ModelError(f + ": fan_in_fan_out adapters are not supported");
-        if (c.path("modules_to_save").isArray() && !c.get("modules_to_save").isEmpty())
-            throw new ModelError(f + ": modules_to_save is not supported");
+        for (JsonNode m : c.path("modules_to_save"))
+            if (!savedModules.contains(m.asText()))
+                throw new ModelError(f + ": modules_to_save " + c.get("modules_to_save") + " is not supported" + (savedModules.isEmpty() ? "" : " (only " + savedModules + ")"));
         if (c.path("rank_pattern").size() > 0 || c.path("alpha_pattern").size() > 0)
             throw new ModelError(f + ": per-module rank_pattern / alpha_pattern are not supported");
         List<String> targets = new ArrayList<>();

@@ -232,6 +232,29 @@ public final class Reranker implements AutoCloseable {
         return parameters(encoder, head);
     }
 
+    /** The wrapper the transformers class puts the encoder under: {@code bert.} or {@code model.}. */
+    String encoderPrefix() {
+        return config.family().modelType().equals("bert") ? "bert." : "model.";
+    }
+
+    /** A parameter's tensor name in the transformers checkpoint (and, after base_model.model., under peft). */
+    public String checkpointName(String parameter) {
+        return head.namedParameters().containsKey(parameter) ? head.savedName(parameter) : encoderPrefix() + parameter;
+    }
+
+    /** The inverse of {@link #checkpointName}: a checkpoint tensor's parameter name here. */
+    String parameterName(String checkpointName) {
+        return checkpointName.startsWith(encoderPrefix()) ? checkpointName.substring(encoderPrefix().length()) : checkpointName;
+    }
+
+    /** The encoder's and the head's modules in one tree, by parameter path (for LoRA's target search). */
+    embtune.nn.Module modules() {
+        embtune.nn.Module all = new embtune.nn.Module() {};
+        encoder.children().forEach(all::child);
+        head.children().forEach(all::child);
+        return all;
+    }
+
     public RerankInputs inputs() { return inputs; }
     public Encoder encoder() { return encoder; }
     public ScoreHead head() { return head; }
