@@ -22,4 +22,9 @@ final class BertFamily extends Family {
     public Encoder encoder(ModelConfig config) {
         return new BertEncoder(config);
     }
+
+    @Override
+    public ScoreHead classifierHead(ModelConfig config, String where) {
+        return new BertPoolerHead(config.hiddenSize());
+    }
 }

@@ -69,6 +69,21 @@ public abstract class Family {
         return new TextInputs(tokenizer, dir.toAbsolutePath().normalize().getFileName() + " (" + modelType + ")");
     }
 
+    // ---- rerankers
+
+    /** The classification head of this family's *ForSequenceClassification with one label (a cross-encoder). */
+    public ScoreHead classifierHead(ModelConfig config, String where) {
+        throw new ModelError(where + ": embtune has no cross-encoder head for " + modelType + " models (bert and modernbert have one)");
+    }
+
+    /**
+     * A generative reranker's head: the language-model logits of the answer tokens at the last position.
+     * @param tied whether the checkpoint ties the LM head to the input embeddings (then the encoder's rows are used)
+     */
+    public ScoreHead answerHead(ModelConfig config, Encoder encoder, boolean tied, long yes, long no, String where) {
+        throw new ModelError(where + ": " + modelType + " models are not generative rerankers here (Qwen3-Reranker is a qwen3 model)");
+    }
+
     // ---- save layout
 
     /** A parameter's tensor name in the saved model.safetensors, from its module path. */

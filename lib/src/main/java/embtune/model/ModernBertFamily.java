@@ -37,4 +37,15 @@ final class ModernBertFamily extends Family {
     public Encoder encoder(ModelConfig config) {
         return new ModernBertEncoder(config);
     }
+
+    @Override
+    public ScoreHead classifierHead(ModelConfig c, String where) {
+        com.fasterxml.jackson.databind.JsonNode raw = c.raw();
+        String act = raw.path("classifier_activation").asText("gelu");
+        if (!act.equals("gelu")) throw new embtune.ModelError(where + ": classifier_activation '" + act + "' is not supported (gelu only)");
+        String pooling = raw.path("classifier_pooling").asText("cls");
+        if (!pooling.equals("cls") && !pooling.equals("mean"))
+            throw new embtune.ModelError(where + ": classifier_pooling '" + pooling + "' is not supported (cls or mean)");
+        return new ModernBertHead(c.hiddenSize(), raw.path("classifier_bias").asBoolean(false), c.normBias(), c.normEps(), pooling.equals("mean"));
+    }
 }

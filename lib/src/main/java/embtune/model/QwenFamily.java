@@ -48,4 +48,9 @@ final class QwenFamily extends Family {
     public Encoder encoder(ModelConfig config) {
         return new QwenEncoder(config);
     }
+
+    @Override
+    public ScoreHead answerHead(ModelConfig c, Encoder encoder, boolean tied, long yes, long no, String where) {
+        return new YesNoHead(tied ? encoder.namedParameters().get("embed_tokens.weight") : null, c.vocabSize(), c.hiddenSize(), yes, no);
+    }
 }

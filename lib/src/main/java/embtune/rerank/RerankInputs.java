@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -11,7 +11,8 @@ import embtune.engine.Scopes;
 import embtune.loss.RerankerOptions;
 import embtune.model.Encoder;
 import embtune.model.ModelConfig;
-import embtune.model.ModelError;
+import embtune.model.ScoreHead;
+import embtune.ModelError;
 import embtune.weights.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,11 +97,10 @@ public final class Reranker implements AutoCloseable {
         ModelConfig config = ModelConfig.read(dir);
         JsonNode raw = config.raw();
         String arch = raw.path("architectures").path(0).asText("");
-        String type = config.family().modelType();
         Kind kind;
-        if (arch.endsWith("ForSequenceClassification") && (type.equals("bert") || type.equals("modernbert"))) kind = Kind.CROSS_ENCODER;
-        else if (type.equals("qwen3") || type.equals("qwen2")) kind = Kind.GENERATIVE;
-        else throw new ModelError(dir + ": config.json says " + (arch.isEmpty() ? "model_type " + type : arch) + ", which is not a reranker embtune "
+        if (arch.endsWith("ForSequenceClassification")) kind = Kind.CROSS_ENCODER;
+        else if (config.family().isDecoder() && !config.family().hasVision()) kind = Kind.GENERATIVE;
+        else throw new ModelError(dir + ": config.json says " + (arch.isEmpty() ? "model_type " + config.family() : arch) + ", which is not a reranker embtune "
                     + "runs; rerankers are BertForSequenceClassification / ModernBertForSequenceClassification with one label "
                     + "(bge-reranker, ms-marco-MiniLM, gte-reranker-modernbert) or Qwen3ForCausalLM (Qwen3-Reranker)");
         if (kind == Kind.CROSS_ENCODER) {
@@ -146,22 +146,13 @@ public final class Reranker implements AutoCloseable {
     }
 
     private static ScoreHead head(Path dir, ModelConfig c, Kind kind, Encoder encoder, RerankInputs in, Weights weights, RerankerOptions tokens) {
-        JsonNode raw = c.raw();
-        if (kind == Kind.GENERATIVE) {
-            long yes = in.tokenId(tokens.positiveToken()), no = in.tokenId(tokens.negativeToken());
-            if (yes < 0 || no < 0)
-                throw new ModelError(dir + ": the tokenizer has no single token '" + (yes < 0 ? tokens.positiveToken() : tokens.negativeToken())
-                        + "' (GENERATIVE_RERANKER_POSITIVE_TOKEN / _NEGATIVE_TOKEN name the answer tokens)");
-            boolean tied = raw.path("tie_word_embeddings").asBoolean(false) || !weights.has("lm_head.weight");
-            return new YesNoHead(tied ? encoder.namedParameters().get("embed_tokens.weight") : null, c.vocabSize(), c.hiddenSize(), yes, no);
-        }
-        if (c.family().modelType().equals("bert")) return new BertPoolerHead(c.hiddenSize());
-        String act = raw.path("classifier_activation").asText("gelu");
-        if (!act.equals("gelu")) throw new ModelError(dir + ": classifier_activation '" + act + "' is not supported (gelu only)");
-        String pooling = raw.path("classifier_pooling").asText("cls");
-        if (!pooling.equals("cls") && !pooling.equals("mean"))
-            throw new ModelError(dir + ": classifier_pooling '" + pooling + "' is not supported (cls or mean)");
-        return new ModernBertHead(c.hiddenSize(), raw.path("classifier_bias").asBoolean(false), c.normBias(), c.normEps(), pooling.equals("mean"));
+        if (kind == Kind.CROSS_ENCODER) return c.family().classifierHead(c, dir.toString());
+        long yes = in.tokenId(tokens.positiveToken()), no = in.tokenId(tokens.negativeToken());
+        if (yes < 0 || no < 0)
+            throw new ModelError(dir + ": the tokenizer has no single token '" + (yes < 0 ? tokens.positiveToken() : tokens.negativeToken())
+                    + "' (GENERATIVE_RERANKER_POSITIVE_TOKEN / _NEGATIVE_TOKEN name the answer tokens)");
+        boolean tied = c.raw().path("tie_word_embeddings").asBoolean(false) || !weights.has("lm_head.weight");
+        return c.family().answerHead(c, encoder, tied, yes, no, dir.toString());
     }
 
     private static Map<String, Parameter> parameters(Encoder encoder, ScoreHead head) {
@@ -218,7 +209,7 @@ public final class Reranker implements AutoCloseable {
 
     /** Logits [B] for an encoded batch, recorded for autograd when a collector is open. */
     public NDArray forward(RerankInputs.Batch batch, NDManager step) {
-        NDList in = batch.toNDList(step, config.family().modelType().equals("bert"));
+        NDList in = batch.toNDList(step, head.wantsTokenTypes());
         NDArray hidden = encoder.forward(in);
         NDArray scores = Scopes.keep(() -> head.score(hidden, in.get(1)));
         hidden.close(); // the handle only
@@ -232,26 +223,21 @@ public final class Reranker implements AutoCloseable {
         return parameters(encoder, head);
     }
 
-    /** The wrapper the transformers class puts the encoder under: {@code bert.} or {@code model.}. */
-    String encoderPrefix() {
-        return config.family().modelType().equals("bert") ? "bert." : "model.";
-    }
-
     /** A parameter's tensor name in the transformers checkpoint (and, after base_model.model., under peft). */
     public String checkpointName(String parameter) {
-        return head.namedParameters().containsKey(parameter) ? head.savedName(parameter) : encoderPrefix() + parameter;
+        return head.namedParameters().containsKey(parameter) ? head.savedName(parameter) : head.encoderPrefix() + parameter;
     }
 
     /** The inverse of {@link #checkpointName}: a checkpoint tensor's parameter name here. */
     String parameterName(String checkpointName) {
-        return checkpointName.startsWith(encoderPrefix()) ? checkpointName.substring(encoderPrefix().length()) : checkpointName;
+        return checkpointName.startsWith(head.encoderPrefix()) ? checkpointName.substring(head.encoderPrefix().length()) : checkpointName;
     }
 
     /** The encoder's and the head's modules in one tree, by parameter path (for LoRA's target search). */
     embtune.nn.Module modules() {
         embtune.nn.Module all = new embtune.nn.Module() {};
-        encoder.children().forEach(all::child);
-        head.children().forEach(all::child);
+        encoder.namedModules().forEach((n, m) -> { if (!n.contains(".")) all.child(n, m); });
+        head.namedModules().forEach((n, m) -> { if (!n.contains(".")) all.child(n, m); });
         return all;
     }
 
@@ -275,6 +261,6 @@ public final class Reranker implements AutoCloseable {
         for (var s : encoder.parameterShapes().values()) n += s.size();
         for (var s : head.parameterShapes().values()) n += s.size();
         return String.format("Reranker(%s, %s %s, %,d parameters, max %d tokens)", dir == null ? "?" : dir.getFileName(),
-                kind == Kind.GENERATIVE ? "generative" : "cross-encoder", config.family().modelType(), n, inputs.maxLength());
+                kind == Kind.GENERATIVE ? "generative" : "cross-encoder", config.family(), n, inputs.maxLength());
     }
 }

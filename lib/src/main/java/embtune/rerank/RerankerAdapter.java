@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import embtune.lora.Adapter;
 import embtune.lora.Lora;
 import embtune.lora.LoraConfig;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import embtune.nn.Linear;
 import embtune.weights.Safetensors;
 import embtune.weights.SafetensorsWriter;

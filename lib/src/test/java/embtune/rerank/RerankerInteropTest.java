@@ -11,6 +11,8 @@ import embtune.lora.Lora;
 import embtune.lora.LoraConfig;
 import embtune.loss.ListwiseRerankerLoss;
 import embtune.train.AdamW;
+import embtune.train.RerankerTrainStep;
+import embtune.train.RerankerTrainStepsTest;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -7,6 +7,7 @@ import embtune.Fixtures;
 import embtune.lora.Lora;
 import embtune.lora.LoraConfig;
 import embtune.loss.RerankerLossType;
+import embtune.train.RerankerTrainStepsTest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

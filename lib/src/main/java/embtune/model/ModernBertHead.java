@@ -1,4 +1,4 @@
-package embtune.rerank;
+package embtune.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
@@ -35,5 +35,10 @@ final class ModernBertHead extends ScoreHead {
             pooled = hidden.get(new NDIndex(":, 0, :"));
         }
         return classifier.forward(norm.forward(Activation.gelu(dense.forward(pooled)))).squeeze(-1);
+    }
+
+    @Override
+    public String encoderPrefix() {
+        return "model.";
     }
 }

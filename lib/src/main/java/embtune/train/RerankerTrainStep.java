@@ -1,4 +1,4 @@
-package embtune.rerank;
+package embtune.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import embtune.loss.RerankerLoss;
-import embtune.train.AdamW;
-import embtune.train.Gradients;
+import embtune.rerank.RerankInputs;
+import embtune.rerank.Reranker;
 import java.util.Map;
 
 /**

@@ -1,4 +1,4 @@
-package embtune.rerank;
+package embtune.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
@@ -29,5 +29,10 @@ final class YesNoHead extends ScoreHead {
         NDArray w = weight(lmHead);
         NDArray direction = w.get(yes).sub(w.get(no));
         return last.matMul(direction.expandDims(-1)).squeeze(-1);
+    }
+
+    @Override
+    public String encoderPrefix() {
+        return "model.";
     }
 }

@@ -1,4 +1,4 @@
-package embtune.rerank;
+package embtune.model;
 
 import ai.djl.ndarray.NDArray;
 import embtune.nn.Module;
@@ -12,8 +12,16 @@ import embtune.nn.Module;
 public abstract class ScoreHead extends Module {
     public abstract NDArray score(NDArray hidden, NDArray mask);
 
-    /** Its tensors' names in the saved checkpoint (the encoder's get the family's wrapper prefix; a head's mostly none). */
+    /** Where the transformers class keeps the encoder: {@code bert.} or {@code model.}. */
+    public abstract String encoderPrefix();
+
+    /** A head parameter's tensor name in the checkpoint (most sit at the root). */
     public String savedName(String parameter) {
         return parameter;
+    }
+
+    /** Whether the encoder reads the pair's token types (BERT's segment embeddings). */
+    public boolean wantsTokenTypes() {
+        return false;
     }
 }

@@ -1,4 +1,4 @@
-package embtune.rerank;
+package embtune.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
@@ -22,6 +22,16 @@ final class BertPoolerHead extends ScoreHead {
     public NDArray score(NDArray hidden, NDArray mask) {
         NDArray cls = hidden.get(new NDIndex(":, 0, :"));
         return classifier.forward(pooler.forward(cls).tanh()).squeeze(-1);
+    }
+
+    @Override
+    public String encoderPrefix() {
+        return "bert.";
+    }
+
+    @Override
+    public boolean wantsTokenTypes() {
+        return true;
     }
 
     @Override

@@ -1,4 +1,4 @@
-package embtune.rerank;
+package embtune.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -8,7 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import embtune.Fixtures;
 import embtune.loss.RerankerLossType;
 import embtune.loss.RerankerOptions;
-import embtune.train.AdamW;
+import embtune.rerank.RerankInputs;
+import embtune.rerank.Reranker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,23 +17,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** reranker.json's 3-step AdamW runs (torch.optim.AdamW, clip_grad_norm_): loss and pre-clip gradient norm per step within 1e-4. */
-class RerankerTrainStepsTest {
+public class RerankerTrainStepsTest {
     static final JsonNode TRAIN = Fixtures.json("reranker.json").get("train");
 
-    static List<String> column(int k) {
+    public static List<String> column(int k) {
         List<String> out = new ArrayList<>();
         TRAIN.get("rows").forEach(r -> out.add(r.get(k).asText()));
         return out;
     }
 
-    static float[] labels() {
+    public static float[] labels() {
         float[] out = new float[TRAIN.get("rows").size()];
         for (int i = 0; i < out.length; i++) out[i] = (float) TRAIN.get("rows").get(i).get(2).asDouble();
         return out;
     }
 
     /** Replays one run of the fixture against {@code model}, training {@code params}. */
-    static void replay(String run, Reranker model, Map<String, Parameter> params, RerankerLossType type) {
+    public static void replay(String run, Reranker model, Map<String, Parameter> params, RerankerLossType type) {
         JsonNode want = TRAIN.get("runs").get(run), opt = TRAIN.get("optimizer");
         assertEquals(want.get("trainable_parameters").asLong(), params.values().stream().mapToLong(p -> p.getArray().size()).sum(), run + " parameters");
         RerankerOptions options = new RerankerOptions(1, 7, TRAIN.get("temperature").asDouble(), 2, "yes", "no");
