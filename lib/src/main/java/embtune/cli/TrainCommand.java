@@ -36,7 +36,11 @@ public final class TrainCommand {
     static TrainConfig config(Cli.Args a, java.util.Map<String, String> env, java.io.PrintStream notes) {
         TrainConfig config = ConfigFlags.apply(a, new TrainConfig());
         config = SwiftFlags.applyTrain(a, config, onGpu(config.device()), env, notes);
-        if (!a.given("dataset")) config = bundledRun(a, config, notes);
+        if (config.reranker()) {
+            if (!a.given("dataset")) throw new Cli.UsageError("--task_type " + config.taskType() + " needs --dataset: rows with query, response "
+                    + "(the positive) and rejected_response (negatives), as ms-swift's reranker data");
+            if (!a.given("model")) throw new Cli.UsageError("--task_type " + config.taskType() + " needs --model: a cross-encoder or Qwen3-Reranker folder");
+        } else if (!a.given("dataset")) config = bundledRun(a, config, notes);
         if (a.given("train_type")) config.requireCheckpointTrainType(); // before any data or model is read
         return config.validate();
     }
@@ -66,6 +70,10 @@ public final class TrainCommand {
     }
 
     static Run run(TrainConfig config) {
+        if (config.reranker()) {
+            trainReranker(config);
+            return null;
+        }
         LoadOptions opts = config.loadOptions();
         List<String> specs = config.dataset();
         if (specs.isEmpty()) { // the bundled sample that fits the loss
@@ -84,6 +92,23 @@ public final class TrainCommand {
             Run run = new Trainer(used, model).logTo(System.out).stopOnInterrupt().fit(train, val);
             System.out.println(run);
             return run;
+        }
+    }
+
+    /** --task_type reranker | generative_reranker: the model must be that kind of reranker. */
+    static embtune.train.RerankerTraining.Result trainReranker(TrainConfig config) {
+        LoadOptions opts = config.loadOptions();
+        Dataset train = load(config.dataset(), opts);
+        Dataset val = config.valDataset().isEmpty() ? null : load(config.valDataset(), opts);
+        var ropts = embtune.rerank.Reranker.Options.defaults().device(config.device()).maxLength(config.maxLength());
+        try (embtune.rerank.Reranker model = RerankCommand.load(config.model(), ropts, opts.hub())) {
+            boolean generative = config.taskType().equalsIgnoreCase("generative_reranker");
+            if (generative != (model.kind() == embtune.rerank.Reranker.Kind.GENERATIVE))
+                throw new Cli.UsageError("--task_type " + config.taskType() + " but " + config.model() + " is a "
+                        + (generative ? "cross-encoder (use --task_type reranker)" : "generative reranker (use --task_type generative_reranker)"));
+            var result = embtune.train.RerankerTraining.fit(model, config, train, val, System.out);
+            System.out.println(result);
+            return result;
         }
     }
 

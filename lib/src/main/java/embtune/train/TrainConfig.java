@@ -24,7 +24,7 @@ public final class TrainConfig implements Cloneable {
     }
 
     // what to train
-    @Help("embedding (the only task embtune trains; rerankers and chat models are not embedding models)")
+    @Help("embedding, reranker (a cross-encoder) or generative_reranker (Qwen3-Reranker)")
     String taskType = "embedding";
     @Help("ms-swift's model type (qwen3_emb, qwen2_gte, modern_bert_gte, qwen2_gme, bert): checked against the model's config.json")
     String modelType = null;
@@ -52,7 +52,7 @@ public final class TrainConfig implements Cloneable {
     List<String> valDataset = new ArrayList<>();
     @Help("hold out max(int(n*r),1) training rows for validation, seeded")
     double splitDatasetRatio = 0.0;
-    @Help("cosine_similarity, contrastive, online_contrastive, infonce, or auto (from the data kind)")
+    @Help("cosine_similarity, contrastive, online_contrastive, infonce, or auto (from the data kind); rerankers: pointwise_reranker (auto) or listwise_reranker")
     String lossType = "auto";
     @Help("full or lora")
     String trainType = "full";
@@ -258,6 +258,12 @@ public final class TrainConfig implements Cloneable {
     public String precision() { return precision; }
     public String hub() { return hub; }
     public String lossType() { return lossType; }
+    public String taskType() { return taskType; }
+
+    /** --task_type reranker or generative_reranker: a model that scores (query, document) pairs. */
+    public boolean reranker() {
+        return taskType != null && taskType.toLowerCase(java.util.Locale.ROOT).endsWith("reranker");
+    }
     public String modelType() { return modelType; }
     public String resumeFromCheckpoint() { return resumeFromCheckpoint; }
 
@@ -343,13 +349,13 @@ public final class TrainConfig implements Cloneable {
         atLeast("margin", margin, 0);
         if (infonceTemperature != null) positive("infonce_temperature", infonceTemperature);
         if (infonceHardNegatives != null) atLeast("infonce_hard_negatives", infonceHardNegatives, 0);
-        if (!"embedding".equalsIgnoreCase(taskType))
-            throw new ConfigError("task_type", taskType, "embtune trains embedding models only (--task_type embedding)"
-                    + (taskType != null && taskType.contains("reranker") ? "; a reranker scores pairs with a classifier head, which embtune does not have" : ""));
+        oneOf("task_type", taskType, "embedding", "reranker", "generative_reranker");
         oneOf("train_type", trainType, "full", "lora");
         oneOf("lr_scheduler_type", lrSchedulerType, "constant", "linear", "cosine");
         oneOf("eval_strategy", evalStrategy, "steps", "no");
-        oneOf("loss_type", lossType == null ? "auto" : lossType.replace('-', '_'), "auto", "cosine_similarity", "contrastive", "online_contrastive", "infonce");
+        String loss = lossType == null ? "auto" : lossType.replace('-', '_');
+        if (reranker()) oneOf("loss_type", loss, "auto", "pointwise_reranker", "listwise_reranker");
+        else oneOf("loss_type", loss, "auto", "cosine_similarity", "contrastive", "online_contrastive", "infonce");
         if (precision != null) oneOf("precision", precision, "auto", "fp32", "tf32", "fp16");
         if (hub != null) oneOf("hub", hub, "huggingface", "hf", "modelscope", "ms");
         if (device != null && !device.toLowerCase(java.util.Locale.ROOT).matches("auto|cpu|(gpu|cuda)(:\\d+)?"))

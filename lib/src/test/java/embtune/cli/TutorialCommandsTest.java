@@ -111,7 +111,9 @@ class TutorialCommandsTest {
                 && text.contains("--dataset_num_proc 4 is ignored"), text);
         assertEquals("fp16", TrainCommand.config(TrainCommand.cli().parse("--fp16", "true"), Map.of(), p).precision());
 
-        assertThrows(embtune.train.ConfigError.class, () -> TrainCommand.config(TrainCommand.cli().parse("--task_type", "reranker"), Map.of(), p));
+        assertThrows(embtune.train.ConfigError.class, () -> TrainCommand.config(TrainCommand.cli().parse("--task_type", "causal_lm"), Map.of(), p));
+        var reranker = assertThrows(Cli.UsageError.class, () -> TrainCommand.config(TrainCommand.cli().parse("--task_type", "reranker"), Map.of(), p));
+        assertTrue(reranker.getMessage().contains("needs --dataset"), reranker.getMessage());
         var wrongType = assertThrows(embtune.ModelError.class, () -> TrainCommand.run(TrainCommand.config(TrainCommand.cli().parse(
                 base[0], base[1], "--model_type", "qwen3_emb", "--max_steps", "1", "--output_dir", dir.toString()), Map.of(), p)));
         assertTrue(wrongType.getMessage().contains("qwen3_emb is a qwen3 model") && wrongType.getMessage().contains("is a bert model"),
