@@ -28,6 +28,8 @@ public final class EvalCommand {
                 .option("adapters", null, "LoRA adapter for the (single) model")
                 .option("dataset", null, "evaluation data (path[:subset][#N]) or a BEIR folder; default: datasets/stsb-test.jsonl")
                 .option("retrieval", null, "also evaluate retrieval on this BEIR folder (queries.jsonl, corpus.jsonl, qrels.tsv)")
+                .option("reranker", null, "with --retrieval (or a BEIR --dataset): rerank each query's top documents with this reranker too")
+                .option("rerank_top_k", "50", "how many of the embedder's best documents the reranker reorders")
                 .option("metric", "auto", "auto, paired or infonce")
                 .option("batch_size", "32", "texts per forward pass")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
@@ -43,16 +45,28 @@ public final class EvalCommand {
         if (models.isEmpty()) models = List.of(embtune.hub.DefaultModel.path().toString());
         String spec = a.has("dataset") ? a.get("dataset") : Bundled.find("stsb-test.jsonl").toString();
         Map<String, Map<String, Double>> byModel = new LinkedHashMap<>();
-        for (String m : models) {
-            var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"));
-            try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts, Cli.hub(a))) {
-                Map<String, Double> metrics = new LinkedHashMap<>();
-                Path asDir = Path.of(spec);
-                if (RetrievalData.isRetrievalFolder(asDir)) metrics.putAll(RetrievalData.load(asDir).evaluate(e));
-                else metrics.putAll(evaluate(e, Dataset.load(spec, embtune.data.LoadOptions.defaults().hub(Cli.hub(a))), a.get("metric")));
-                if (a.has("retrieval")) metrics.putAll(RetrievalData.load(Path.of(a.get("retrieval"))).evaluate(e));
-                byModel.put(label(m, byModel), metrics);
+        Path beir = RetrievalData.isRetrievalFolder(Path.of(spec)) ? Path.of(spec) : a.has("retrieval") ? Path.of(a.get("retrieval")) : null;
+        if (a.has("reranker") && beir == null) throw new Cli.UsageError("--reranker needs --retrieval DIR (or a BEIR folder as --dataset)");
+        int topK = a.integer("rerank_top_k");
+        if (topK < 1) throw new Cli.UsageError("--rerank_top_k must be >= 1, got " + topK);
+        embtune.rerank.Reranker reranker = a.has("reranker") ? RerankCommand.load(a.get("reranker"),
+                embtune.rerank.Reranker.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size")), Cli.hub(a)) : null;
+        try {
+            for (String m : models) {
+                var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"));
+                try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts, Cli.hub(a))) {
+                    Map<String, Double> metrics = new LinkedHashMap<>();
+                    Path asDir = Path.of(spec);
+                    if (RetrievalData.isRetrievalFolder(asDir)) metrics.putAll(RetrievalData.load(asDir).evaluate(e));
+                    else metrics.putAll(evaluate(e, Dataset.load(spec, embtune.data.LoadOptions.defaults().hub(Cli.hub(a))), a.get("metric")));
+                    if (a.has("retrieval")) metrics.putAll(RetrievalData.load(Path.of(a.get("retrieval"))).evaluate(e));
+                    if (reranker != null)
+                        RetrievalData.load(beir).evaluate(e, reranker, topK).forEach((k, v) -> metrics.put("reranked " + k, v));
+                    byModel.put(label(m, byModel), metrics);
+                }
             }
+        } finally {
+            if (reranker != null) reranker.close();
         }
         Table t = embtune.eval.Tables.metrics(spec, byModel);
         if (a.has("output")) t.write().csv(a.get("output"));

@@ -84,6 +84,26 @@ public record RetrievalData(String name, List<String> queryIds, List<String> que
         return RetrievalMetrics.compute(model.embedQueries(queries), model.embed(docs), relevant);
     }
 
+    /**
+     * Retrieve-then-rerank: the embedder's best {@code topK} documents of each query reordered by
+     * the reranker, the rest of its ranking after them; the metrics are then those of
+     * {@link #evaluate(embtune.model.Embedder)}, so the two compare directly.
+     */
+    public Map<String, Double> evaluate(embtune.model.Embedder model, embtune.rerank.Reranker reranker, int topK) {
+        List<int[]> rankings = RetrievalMetrics.rankings(model.embedQueries(queries), model.embed(docs));
+        for (int i = 0; i < rankings.size(); i++) {
+            int[] ranking = rankings.get(i);
+            int k = Math.min(topK, ranking.length);
+            List<String> head = new java.util.ArrayList<>();
+            for (int r = 0; r < k; r++) head.add(docs.get(ranking[r]));
+            List<embtune.rerank.Reranker.Ranked> reordered = reranker.rank(queries.get(i), head);
+            int[] out = ranking.clone();
+            for (int r = 0; r < k; r++) out[r] = ranking[reordered.get(r).index()];
+            rankings.set(i, out);
+        }
+        return RetrievalMetrics.fromRankings(rankings, relevant);
+    }
+
     @Override
     public String toString() {
         return "RetrievalData " + name + ": " + queries.size() + " queries, " + docs.size() + " documents";

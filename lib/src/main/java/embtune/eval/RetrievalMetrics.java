@@ -23,19 +23,30 @@ public final class RetrievalMetrics {
 
     /** @param relevant per query, the indices of its relevant corpus documents */
     public static Map<String, Double> compute(float[][] queries, float[][] corpus, List<Set<Integer>> relevant) {
+        return fromRankings(rankings(queries, corpus), relevant);
+    }
+
+    /** Per query, the indices of its best 100 documents by cosine similarity, best first. */
+    public static List<int[]> rankings(float[][] queries, float[][] corpus) {
         float[][] q = Vectors.normalized(queries), d = Vectors.normalized(corpus);
-        int maxK = Math.max(100, KS[KS.length - 1]);
+        List<int[]> out = new java.util.ArrayList<>();
+        for (float[] row : q) out.add(topK(row, d, Math.min(Math.max(100, KS[KS.length - 1]), d.length)));
+        return out;
+    }
+
+    /** The metrics of given rankings (per query, document indices best first), e.g. after a reranker reordered their heads. */
+    public static Map<String, Double> fromRankings(List<int[]> rankings, List<Set<Integer>> relevant) {
         Map<String, Double> sum = new LinkedHashMap<>();
         for (int k : KS) { sum.put("accuracy@" + k, 0.0); sum.put("precision@" + k, 0.0); sum.put("recall@" + k, 0.0); }
         sum.put("mrr@10", 0.0);
         sum.put("ndcg@10", 0.0);
         sum.put("map@100", 0.0);
         int counted = 0;
-        for (int i = 0; i < q.length; i++) {
+        for (int i = 0; i < rankings.size(); i++) {
             Set<Integer> rel = relevant.get(i);
             if (rel.isEmpty()) continue; // queries without relevant documents are dropped
             counted++;
-            int[] top = topK(q[i], d, Math.min(maxK, d.length));
+            int[] top = rankings.get(i);
             for (int k : KS) {
                 int hits = 0;
                 for (int r = 0; r < Math.min(k, top.length); r++) if (rel.contains(top[r])) hits++;
