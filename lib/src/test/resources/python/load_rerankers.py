@@ -2,7 +2,8 @@
 
     python load_rerankers.py JOB.json
 
-JOB: {"pairs": [[q, d], ...], "cross_encoder": [folder, ...], "peft": [[base, adapter], ...], "causal_lm": [folder, ...]}
+JOB: {"pairs": [[q, d], ...], "cross_encoder": [folder, ...], "peft": [[base, adapter], ...], "causal_lm": [folder, ...],
+     "peft_causal_lm": [[base, adapter], ...]}
 Prints one JSON object: {folder or "peft:adapter": raw logits}. sentence-transformers' CrossEncoder loads full
 checkpoints and LoRA adapter folders as they are (the adapter's classifier from modules_to_save); peft puts an
 adapter on AutoModelForSequenceClassification; a causal LM scores Qwen3-Reranker's prompt by yes minus no.
@@ -31,4 +32,9 @@ for base, adapter in job.get("peft", []):
         out["peft:" + adapter] = model(**batch).logits.squeeze(-1).tolist()
 for folder in job.get("causal_lm", []):
     out[folder] = rerank.qwen3_scores(Path(folder), pairs)["logits"]
+for base, adapter in job.get("peft_causal_lm", []):
+    tok = AutoTokenizer.from_pretrained(base)
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), adapter).eval()
+    with torch.no_grad():
+        out["peft:" + adapter] = rerank.qwen3_logit(model, tok, rerank.qwen3_encode(tok, pairs))[0].tolist()
 print(json.dumps(out))

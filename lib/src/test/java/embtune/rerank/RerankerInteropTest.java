@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What embtune writes for a reranker loads unchanged in Python with the same logits: a full
  * cross-encoder checkpoint and a merged export in sentence-transformers' CrossEncoder, the LoRA
- * adapter (trained classifier in modules_to_save) in peft, a full Qwen3 generative reranker in
- * transformers. (CrossEncoder(adapter folder) is not asked: with sentence-transformers 6.0.1 and
+ * adapter (trained classifier in modules_to_save) in peft, a full Qwen3 generative reranker and its
+ * LoRA adapter (CAUSAL_LM) in transformers and peft.
+ * (CrossEncoder(adapter folder) is not asked: with sentence-transformers 6.0.1 and
  * transformers 5.17 it fails, or loads a fresh random classifier, for peft's own SEQ_CLS adapters too.)
  */
 @Tag("slow")
@@ -47,6 +48,7 @@ class RerankerInteropTest {
         List<String> q = RerankerFixtureTest.column(0), d = RerankerFixtureTest.column(1);
         Path base = Fixtures.dir("tiny-bert-reranker").toAbsolutePath();
         Path full = dir.resolve("full"), adapter = dir.resolve("lora"), merged = dir.resolve("merged"), qwen = dir.resolve("qwen3");
+        Path qwenBase = Fixtures.dir("tiny-qwen3-reranker").toAbsolutePath(), qwenAdapter = dir.resolve("qwen3-lora");
         Map<String, float[]> ours = new LinkedHashMap<>();
         try (Reranker r = Reranker.load(base)) {
             float[] before = r.logits(q, d);
@@ -73,6 +75,13 @@ class RerankerInteropTest {
             RerankerSaver.save(r, qwen, false);
         }
         try (Reranker r = Reranker.load(qwen)) { ours.put(qwen.toString(), r.logits(q, d)); }
+        try (Reranker r = Reranker.load(qwenBase)) {
+            LoraConfig c = new LoraConfig(4, 8, 0, List.of("all-linear"), false);
+            RerankerAdapter.apply(r, c, 3);
+            trainTwoSteps(r, RerankerAdapter.trainable(r));
+            RerankerAdapter.write(r, c, qwenBase.toString(), qwenAdapter);
+            ours.put("peft:" + qwenAdapter, r.logits(q, d));
+        }
 
         ObjectMapper json = new ObjectMapper();
         var job = json.createObjectNode();
@@ -80,6 +89,7 @@ class RerankerInteropTest {
         job.putPOJO("cross_encoder", List.of(full.toString(), merged.toString()));
         job.putPOJO("peft", List.of(List.of(base.toString(), adapter.toString())));
         job.putPOJO("causal_lm", List.of(qwen.toString()));
+        job.putPOJO("peft_causal_lm", List.of(List.of(qwenBase.toString(), qwenAdapter.toString())));
         Path jobFile = dir.resolve("job.json");
         json.writeValue(jobFile.toFile(), job);
         JsonNode theirs = PythonRef.json("python/load_rerankers.py", jobFile.toString());
