@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * transformers 5.17 it fails, or loads a fresh random classifier, for peft's own SEQ_CLS adapters too.)
  */
 @Tag("slow")
+@Tag("python")
 class RerankerInteropTest {
     @TempDir Path dir;
 

@@ -38,6 +38,7 @@ class RerankerTrainingTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("slow") // two training runs with evaluation and checkpoints
     void fullAndLoraRunsSaveCheckpointsThatReload() throws Exception {
         Path data = data();
         String model = Fixtures.dir("tiny-bert-reranker").toString();
