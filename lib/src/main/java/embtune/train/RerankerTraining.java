@@ -33,7 +33,8 @@ import java.util.Random;
  * one-positive rows embtune reads give one group each; MAX_POSITIVE_SAMPLES matters only for rows
  * with several positives.) MRR@10 and NDCG@10 on the validation groups (every negative, no
  * sampling) are measured before the first step and after the last, and the model is saved as a
- * transformers folder (full) or a peft adapter with its classifier (LoRA).
+ * transformers folder (full) or a peft adapter with its classifier (LoRA). The run folder gets the
+ * embedding runs' logging.jsonl, args.json and report.html (loss curve, before/after table).
  */
 public final class RerankerTraining {
     /** What a run did: its checkpoint, the validation metrics before and after, the loss per step. */
@@ -90,45 +91,50 @@ public final class RerankerTraining {
         RerankerTrainStep step = new RerankerTrainStep(model, loss, trainable, adam, ((Number) config.get("max_grad_norm")).doubleValue());
         log.println("reranker " + model + ", " + lossName + (lora != null ? ", " + lora : ", full") + ", " + total + " steps of " + batch
                 + " groups (MAX_NEGATIVE_SAMPLES " + options.maxNegatives() + ")");
-        Map<String, Double> before = val == null ? Map.of() : evaluate(model, val);
-        if (!before.isEmpty()) log.println("before: " + before);
-        Random random = new Random(seed);
-        List<Integer> order = new ArrayList<>();
-        List<Double> losses = new ArrayList<>();
-        int logEvery = (int) config.get("logging_steps");
-        try (NDManager out = NDManager.newBaseManager()) {
-            for (int s = 0; s < total; s++) {
-                if (order.isEmpty()) {
-                    for (int i = 0; i < train.size(); i++) order.add(i);
-                    Collections.shuffle(order, random);
-                }
-                List<String> queries = new ArrayList<>(), docs = new ArrayList<>();
-                List<Float> labels = new ArrayList<>();
-                for (int k = 0; k < batch && !order.isEmpty(); k++) {
-                    Group g = group(train.get(order.remove(0)), options.maxNegatives(), random);
-                    for (int d = 0; d < g.documents().size(); d++) {
-                        queries.add(g.query());
-                        docs.add(g.documents().get(d));
-                        labels.add(d == 0 ? 1f : 0f);
-                    }
-                }
-                float[] y = new float[labels.size()];
-                for (int i = 0; i < y.length; i++) y[i] = labels.get(i);
-                RerankerTrainStep.Result r = step.run(model.inputs().encode(queries, docs), y, lr.at(s), out);
-                losses.add((double) r.loss().getFloat());
-                if ((s + 1) % logEvery == 0 || s + 1 == total)
-                    log.printf(java.util.Locale.ROOT, "step %d/%d loss %.4f grad_norm %.4f lr %.3g%n", s + 1, total, losses.get(s),
-                            r.gradNorm().getFloat(), lr.at(s));
-                r.loss().close();
-                r.gradNorm().close();
-            }
-        }
-        Map<String, Double> after = val == null ? Map.of() : evaluate(model, val);
-        if (!after.isEmpty()) log.println("after: " + after);
         RunFolder folder = RunFolder.create(Path.of((String) config.get("output_dir")));
-        Path checkpoint = folder.checkpoint(total);
         folder.writeArgs(config);
+        Map<String, Double> before, after;
+        List<Double> losses = new ArrayList<>();
+        Path checkpoint = folder.checkpoint(total);
         try {
+            before = val == null ? Map.of() : evaluate(model, val);
+            if (!before.isEmpty()) {
+                log.println("before: " + before);
+                folder.log(evalEvent(0, before, evalLoss(model, val, loss)));
+            }
+            Random random = new Random(seed);
+            List<Integer> order = new ArrayList<>();
+            int logEvery = (int) config.get("logging_steps");
+            try (NDManager out = NDManager.newBaseManager()) {
+                for (int s = 0; s < total; s++) {
+                    if (order.isEmpty()) {
+                        for (int i = 0; i < train.size(); i++) order.add(i);
+                        Collections.shuffle(order, random);
+                    }
+                    List<Group> groups = new ArrayList<>();
+                    for (int k = 0; k < batch && !order.isEmpty(); k++) groups.add(group(train.get(order.remove(0)), options.maxNegatives(), random));
+                    Rows rows = Rows.of(groups);
+                    RerankerTrainStep.Result r = step.run(model.inputs().encode(rows.queries(), rows.documents()), rows.labels(), lr.at(s), out);
+                    losses.add((double) r.loss().getFloat());
+                    Map<String, Object> event = new LinkedHashMap<>();
+                    event.put("step", s + 1);
+                    event.put("epoch", (double) (s + 1) / perEpoch);
+                    event.put("loss", losses.get(s));
+                    event.put("learning_rate", lr.at(s));
+                    event.put("grad_norm", (double) r.gradNorm().getFloat());
+                    folder.log(event);
+                    if ((s + 1) % logEvery == 0 || s + 1 == total)
+                        log.printf(java.util.Locale.ROOT, "step %d/%d loss %.4f grad_norm %.4f lr %.3g%n", s + 1, total, losses.get(s),
+                                r.gradNorm().getFloat(), lr.at(s));
+                    r.loss().close();
+                    r.gradNorm().close();
+                }
+            }
+            after = val == null ? Map.of() : evaluate(model, val);
+            if (!after.isEmpty()) {
+                log.println("after: " + after);
+                folder.log(evalEvent(total, after, evalLoss(model, val, loss)));
+            }
             if (lora != null) RerankerAdapter.write(model, lora, model.dir().toAbsolutePath().toString(), checkpoint);
             else RerankerSaver.save(model, checkpoint, false);
         } catch (IOException e) {
@@ -136,25 +142,52 @@ public final class RerankerTraining {
         } finally {
             folder.close();
         }
+        embtune.report.Report.write(folder.dir(), null);
         return new Result(checkpoint, before, after, losses);
+    }
+
+    private static Map<String, Object> evalEvent(int step, Map<String, Double> metrics, double loss) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("step", step);
+        e.put("eval_loss", loss);
+        metrics.forEach((k, v) -> e.put("eval_" + k, v));
+        return e;
+    }
+
+    /** The training loss over the validation groups (every negative), as the report's eval_loss. */
+    static double evalLoss(Reranker model, Dataset val, RerankerLoss loss) {
+        Rows rows = Rows.of(val);
+        try (NDManager m = NDManager.newBaseManager()) {
+            return loss.compute(m.create(model.logits(rows.queries(), rows.documents())), rows.labels()).getFloat();
+        }
     }
 
     /** MRR@10 and NDCG@10 over the validation rows, each a group of its positive and all its negatives. */
     public static Map<String, Double> evaluate(Reranker model, Dataset val) {
-        List<Float> scores = new ArrayList<>(), labels = new ArrayList<>();
-        for (Record r : val.records()) {
-            Group g = group(r, Integer.MAX_VALUE, null);
-            float[] s = model.logits(g.query(), g.documents());
-            for (int i = 0; i < s.length; i++) {
-                scores.add(s[i]);
-                labels.add(i == 0 ? 1f : 0f);
+        Rows rows = Rows.of(val);
+        return new LinkedHashMap<>(RerankMetrics.compute(model.logits(rows.queries(), rows.documents()), rows.labels()));
+    }
+
+    /** Groups laid end to end, as ms-swift's collator lays them: one (query, document) pair per row, labels 1, 0, 0, ... */
+    record Rows(List<String> queries, List<String> documents, float[] labels) {
+        /** The validation rows, each a group of its positive and all its negatives. */
+        static Rows of(Dataset val) {
+            return of(val.records().stream().map(r -> group(r, Integer.MAX_VALUE, null)).toList());
+        }
+
+        static Rows of(List<Group> groups) {
+            List<String> queries = new ArrayList<>(), docs = new ArrayList<>();
+            List<Float> labels = new ArrayList<>();
+            for (Group g : groups) {
+                for (int d = 0; d < g.documents().size(); d++) {
+                    queries.add(g.query());
+                    docs.add(g.documents().get(d));
+                    labels.add(d == 0 ? 1f : 0f);
+                }
             }
+            float[] y = new float[labels.size()];
+            for (int i = 0; i < y.length; i++) y[i] = labels.get(i);
+            return new Rows(queries, docs, y);
         }
-        float[] s = new float[scores.size()], y = new float[labels.size()];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = scores.get(i);
-            y[i] = labels.get(i);
-        }
-        return new LinkedHashMap<>(RerankMetrics.compute(s, y));
     }
 }

@@ -49,6 +49,8 @@ class RerankerTrainingTest {
             assertEquals(3, result.losses().size());
             assertTrue(result.before().containsKey("mrr@10") && result.after().containsKey("ndcg@10"), result.toString());
             Path ckpt = result.checkpoint();
+            String report = Files.readString(ckpt.getParent().resolve("report.html"));
+            assertTrue(report.contains("eval_mrr@10") && report.contains("Training log"), "the run's report has the before/after metrics");
             assertEquals(type.equals("lora"), Adapter.isAdapter(ckpt), ckpt.toString());
             try (Reranker r = embtune.cli.TrainCommandAccess.loadReranker(ckpt.toString())) {
                 assertEquals(result.after(), RerankerTraining.evaluate(r, embtune.data.Dataset.load(data.toString())), "the checkpoint scores as the trained model did");
