@@ -25,7 +25,7 @@ public final class RerankCommand {
     static Cli cli() {
         return new Cli("rerank", "order documents by a reranker's relevance to a query")
                 .positionals("DOC", "documents to rerank (else --file, else one per line on stdin)")
-                .option("model", null, "reranker folder or hub id: a cross-encoder (bge-reranker, ms-marco-MiniLM, gte-reranker-modernbert) "
+                .option("model", null, "reranker folder or hub id: a cross-encoder (ms-marco-MiniLM, gte-reranker-modernbert) "
                         + "or Qwen3-Reranker; a LoRA adapter folder loads onto the base it records")
                 .option("query", null, "the query (required)")
                 .option("file", null, "read documents from this file, one per line")

@@ -6,7 +6,7 @@ import embtune.nn.Linear;
 import embtune.nn.Module;
 
 /**
- * BertForSequenceClassification with one label (bge-reranker, ms-marco-MiniLM):
+ * BertForSequenceClassification with one label (ms-marco-MiniLM and other BERT cross-encoders):
  * {@code score = classifier(tanh(pooler(h[CLS])))}. The pooler lives inside {@code bert.} in the
  * checkpoint, the classifier at the root.
  */

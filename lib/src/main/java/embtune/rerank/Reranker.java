@@ -25,12 +25,12 @@ import java.util.Map;
 /**
  * A reranker: scores how well each document answers a query, reading the pair jointly. Loads a
  * cross-encoder ({@code BertForSequenceClassification} / {@code ModernBertForSequenceClassification}
- * with one label: bge-reranker, ms-marco-MiniLM, gte-reranker-modernbert) or a generative reranker
+ * with one label: ms-marco-MiniLM, gte-reranker-modernbert) or a generative reranker
  * ({@code Qwen3ForCausalLM}: Qwen3-Reranker), and gives the scores sentence-transformers'
  * CrossEncoder and Qwen3-Reranker's own code give.
  *
  * <pre>
- * var r = Reranker.load("models/bge-reranker-base");
+ * var r = Reranker.load("models/ms-marco-MiniLM-L6-v2");
  * r.rank("what is a cat?", "A cat is a small felid.", "Paris is in France.");  // [#0 0.97, #1 0.01]
  * </pre>
  *
@@ -102,7 +102,7 @@ public final class Reranker implements AutoCloseable {
         else if (config.family().isDecoder() && !config.family().hasVision()) kind = Kind.GENERATIVE;
         else throw new ModelError(dir + ": config.json says " + (arch.isEmpty() ? "model_type " + config.family() : arch) + ", which is not a reranker embtune "
                     + "runs; rerankers are BertForSequenceClassification / ModernBertForSequenceClassification with one label "
-                    + "(bge-reranker, ms-marco-MiniLM, gte-reranker-modernbert) or Qwen3ForCausalLM (Qwen3-Reranker)");
+                    + "(ms-marco-MiniLM, gte-reranker-modernbert) or Qwen3ForCausalLM (Qwen3-Reranker); XLM-RoBERTa ones (bge-reranker) are not supported yet");
         if (kind == Kind.CROSS_ENCODER) {
             int labels = raw.has("id2label") ? raw.get("id2label").size() : raw.path("num_labels").asInt(1);
             if (labels != 1)
