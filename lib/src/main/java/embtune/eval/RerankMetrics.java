@@ -4,7 +4,6 @@ import embtune.loss.ListwiseRerankerLoss;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -59,16 +58,5 @@ public final class RerankMetrics {
 
     private static double gain(double relevance, int rank) {
         return (Math.pow(2, relevance) - 1) / (Math.log(rank + 2) / Math.log(2));
-    }
-
-    /** Flattens per-query score lists (each with its positive first) into the group layout. */
-    public static float[] groupLabels(List<Integer> groupSizes) {
-        float[] out = new float[groupSizes.stream().mapToInt(Integer::intValue).sum()];
-        int at = 0;
-        for (int n : groupSizes) {
-            out[at] = 1;
-            at += n;
-        }
-        return out;
     }
 }
