@@ -29,6 +29,7 @@ public final class ServeCommand {
                         + "a request's \"model\": NAME picks one. A bare CKPT is applied to the base instead")
                 .positionals("NAME=CKPT", "more adapters after --adapters, as ms-swift's --adapters takes several")
                 .option("adapters_dir", null, "serve every adapter folder in DIR too, by folder name; POST /v1/adapters/reload reads it again")
+                .option("reranker", null, "also serve POST /v1/rerank (Cohere / Jina / vLLM shape) with this reranker folder or hub id")
                 .option("hub", null, "where hub ids come from: huggingface or modelscope (default huggingface; modelscope when USE_HF=0)")
                 .option("host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
                 .option("port", "8000", "port to listen on (0: any free one)")
@@ -64,11 +65,12 @@ public final class ServeCommand {
     }
 
     /** The server and what it serves, closed together. */
-    record Served(EmbeddingServer server, AdapterSet adapters, Embedder model) implements AutoCloseable {
+    record Served(EmbeddingServer server, AdapterSet adapters, Embedder model, embtune.rerank.Reranker reranker) implements AutoCloseable {
         @Override
         public void close() {
             server.close();
             if (adapters != null) adapters.close();
+            if (reranker != null) reranker.close();
             model.close();
         }
     }
@@ -94,7 +96,10 @@ public final class ServeCommand {
         String base = a.get("model") != null || named.isEmpty() ? a.get("model") : ModelArgs.baseOf(named.values().iterator().next()).toString();
         Embedder model = ModelArgs.load(base, single, opts, Cli.hub(a));
         AdapterSet adapters = null;
+        embtune.rerank.Reranker reranker = null;
         try {
+            if (a.has("reranker"))
+                reranker = RerankCommand.load(a.get("reranker"), embtune.rerank.Reranker.Options.defaults().device(a.get("device")).batchSize(perPass), Cli.hub(a));
             model.precision(Precision.parse(a.get("precision"), model.device()));
             if (!named.isEmpty() || a.has("adapters_dir")) {
                 adapters = AdapterSet.on(model);
@@ -104,13 +109,14 @@ public final class ServeCommand {
                     r.skipped().forEach((n, why) -> System.err.println("embtune serve: skipped adapter " + n + ": " + why));
                 }
             }
-            EmbeddingServer server = EmbeddingServer.start(model, adapters, options);
+            EmbeddingServer server = EmbeddingServer.start(model, adapters, reranker, options);
             System.out.println("embtune serve: " + server.modelName() + " (" + model.dimension() + "-d) at " + server.address()
-                    + "/v1  (POST /v1/embeddings, GET /v1/models, GET /health)");
+                    + "/v1  (POST /v1/embeddings" + (reranker != null ? ", POST /v1/rerank" : "") + ", GET /v1/models, GET /health)");
             if (adapters != null) System.out.println("embtune serve: adapters " + adapters.names() + " (send \"model\": NAME)");
-            return new Served(server, adapters, model);
+            return new Served(server, adapters, model, reranker);
         } catch (RuntimeException e) {
             if (adapters != null) adapters.close();
+            if (reranker != null) reranker.close();
             model.close();
             throw e;
         }

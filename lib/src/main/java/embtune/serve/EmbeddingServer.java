@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import embtune.rerank.Reranker;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeoutException;
  * POST /v1/embeddings       {"input": "text" | ["a", "b"] | [ids] | [[ids]], "model", "encoding_format", "dimensions"}
  * GET  /v1/models           the base model and every adapter
  * POST /v1/adapters/reload  reads --adapters_dir again (behind the API key like the rest)
+ * POST /v1/rerank           {"query", "documents", "top_n", "return_documents"} when started with a reranker
  * GET  /health              200 once the model is loaded
  * </pre>
  * Texts are tokenized once, here, and every request's token rows are embedded together by a
@@ -115,15 +117,17 @@ public final class EmbeddingServer implements AutoCloseable {
 
     private final Embedder model;
     private final AdapterSet adapters;
+    private final Reranker reranker; // null: no /v1/rerank
     private final Options options;
     private final String name;
     private final HttpServer http;
     private final DynamicBatcher<Row> batcher;
     private final long created = System.currentTimeMillis() / 1000;
 
-    private EmbeddingServer(Embedder model, AdapterSet adapters, Options o) throws IOException {
+    private EmbeddingServer(Embedder model, AdapterSet adapters, Reranker reranker, Options o) throws IOException {
         this.model = model;
         this.adapters = adapters;
+        this.reranker = reranker;
         this.options = o;
         this.name = o.servedModelName() != null ? o.servedModelName() : model.name();
         this.batcher = new DynamicBatcher<>("embeddings", this::embed, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
@@ -137,8 +141,13 @@ public final class EmbeddingServer implements AutoCloseable {
 
     /** Starts serving {@code model} and the adapters in {@code adapters} (null: none), each by its name. */
     public static EmbeddingServer start(Embedder model, AdapterSet adapters, Options options) {
+        return start(model, adapters, null, options);
+    }
+
+    /** Also serves POST /v1/rerank with {@code reranker} (null: none). */
+    public static EmbeddingServer start(Embedder model, AdapterSet adapters, Reranker reranker, Options options) {
         try {
-            return new EmbeddingServer(model, adapters, options);
+            return new EmbeddingServer(model, adapters, reranker, options);
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + " (" + e.getMessage() + ")", e);
         }
@@ -173,8 +182,13 @@ public final class EmbeddingServer implements AutoCloseable {
                 requireMethod(method, "POST");
                 yield HttpServer.Response.json(200, reload());
             }
+            case "/v1/rerank" -> {
+                requireMethod(method, "POST");
+                yield HttpServer.Response.json(200, rerank(x.body()));
+            }
             default -> throw new ApiError(404, "no route " + method + " " + path + "; this server has POST /v1/embeddings, "
-                    + "GET /v1/models, POST /v1/adapters/reload and GET /health", "invalid_request_error", null, "not_found");
+                    + "GET /v1/models, POST /v1/adapters/reload" + (reranker != null ? ", POST /v1/rerank" : "") + " and GET /health",
+                    "invalid_request_error", null, "not_found");
         };
     }
 
@@ -193,13 +207,33 @@ public final class EmbeddingServer implements AutoCloseable {
                     "invalid_request_error", null, "invalid_api_key");
     }
 
-    private byte[] embeddings(byte[] body) {
-        JsonNode root;
+    private static JsonNode parseBody(byte[] body) {
         try {
-            root = JSON.readTree(body);
+            return JSON.readTree(body);
         } catch (IOException e) {
             throw ApiError.invalid(null, "the body is not one JSON value: " + e.getMessage().lines().findFirst().orElse(""));
         }
+    }
+
+    /**
+     * One rerank request: its pairs go through the reranker in batch_size chunks, one request at a
+     * time (the reranker's forward passes are not shared between threads).
+     */
+    private byte[] rerank(byte[] body) {
+        if (reranker == null)
+            throw new ApiError(404, "this server has no reranker; start it with serve --reranker R", "invalid_request_error", null, "not_found");
+        RerankRequest r = RerankRequest.parse(parseBody(body), options.maxInputs());
+        try {
+            synchronized (reranker) {
+                return JSON.writeValueAsBytes(r.answer(reranker, reranker.dir().getFileName().toString(), JSON));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private byte[] embeddings(byte[] body) {
+        JsonNode root = parseBody(body);
         EmbeddingRequest r = EmbeddingRequest.parse(root, options.maxInputs());
         String adapter = adapterFor(r.model());
         int width = model.dimension(), max = model.tokenizer().maxLength();
