@@ -14,6 +14,7 @@
 //DEPS com.google.protobuf:protobuf-java:4.36.2
 //DEPS org.knowm.xchart:xchart:4.0.3
 //DEPS blue.strategic.parquet:parquet-floor:1.51
+//DEPS org.apache.lucene:lucene-core:9.12.3
 package embtune;
 
 /** Holds the dependency list above for JBang scripts; nothing to call. */
