@@ -20,9 +20,9 @@ import java.util.concurrent.Future;
 /**
  * A teacher behind an OpenAI-compatible {@code POST /v1/embeddings} (OpenAI, vLLM, TEI, Ollama,
  * embtune's own {@code serve}): texts go in batches, a few requests at a time; a 429 or 5xx
- * answer, or a dropped connection, is retried with exponential backoff (the server's Retry-After
- * when it sends one). Anything else, and an answer of the wrong shape, is a {@link ModelError}
- * naming the endpoint and what it said.
+ * answer, a dropped connection or a timeout is retried with exponential backoff (the server's
+ * Retry-After when it sends one). Anything else (a refused connection, a 4xx, an answer of the
+ * wrong shape) is a {@link ModelError} naming the endpoint and what it said.
  *
  * <pre>
  * var teacher = EndpointTeacher.at("http://localhost:8000/v1", "Qwen3-Embedding-8B").apiKey(System.getenv("OPENAI_API_KEY"));
@@ -158,7 +158,10 @@ public final class EndpointTeacher implements Teacher {
                 problem = "HTTP " + r.statusCode() + ": " + message(r.body());
                 if (r.statusCode() != 429 && r.statusCode() < 500) throw new ModelError(where + ": " + problem);
                 retryAfter = r.headers().firstValue("Retry-After").map(EndpointTeacher::seconds).orElse(-1L);
-            } catch (IOException e) {
+            } catch (java.net.ConnectException e) {
+                throw new ModelError(url + ": cannot connect (" + (e.getMessage() == null ? "connection refused" : e.getMessage())
+                        + "); is the server running?");
+            } catch (IOException e) { // a dropped connection or a timeout: worth another try
                 problem = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
             }
             if (attempt >= maxRetries) throw new ModelError(where + ": " + problem + " (gave up after " + (attempt + 1) + " tries)");

@@ -43,7 +43,7 @@ public final class Miner {
     private Index index = Index.EXACT;
     private int recallSample = 1000;
     private long seed = 42;
-    private int chunk = 4096; // texts embedded between progress reports
+    private final int chunk = 1024; // texts embedded between progress reports
 
     private Miner(Teacher teacher) {
         this.teacher = teacher;
