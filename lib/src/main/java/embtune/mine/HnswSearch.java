@@ -9,10 +9,14 @@ import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
 import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TopKnnCollector;
+import org.apache.lucene.util.hnsw.HnswGraph;
 import org.apache.lucene.util.hnsw.HnswGraphBuilder;
 import org.apache.lucene.util.hnsw.HnswGraphSearcher;
+import org.apache.lucene.util.hnsw.NeighborArray;
 import org.apache.lucene.util.hnsw.OnHeapHnswGraph;
 import org.apache.lucene.util.hnsw.RandomAccessVectorValues;
 
@@ -65,7 +69,7 @@ public final class HnswSearch implements Search {
         int[][] ids = new int[queries.length][];
         float[][] scores = new float[queries.length][];
         AtomicInteger finished = new AtomicInteger();
-        // the graph is read-only now: queries walk it in parallel
+        // the graph is read-only now: queries walk it in parallel, each through its own View
         IntStream.range(0, queries.length).parallel().forEach(q -> {
             one(queries[q], k, q, ids, scores);
             int f = finished.incrementAndGet();
@@ -78,7 +82,8 @@ public final class HnswSearch implements Search {
         ScoreDoc[] hits;
         try {
             var scorer = DefaultFlatVectorScorer.INSTANCE.getRandomVectorScorer(DOT, values, query);
-            KnnCollector c = HnswGraphSearcher.search(scorer, Math.max(k, ef), graph, null, Integer.MAX_VALUE);
+            KnnCollector c = new TopKnnCollector(Math.max(k, ef), Integer.MAX_VALUE);
+            HnswGraphSearcher.search(scorer, c, new View(graph), null);
             hits = c.topDocs().scoreDocs;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -98,6 +103,39 @@ public final class HnswSearch implements Search {
             ids[row][i] = hits[order[i]].doc;
             scores[row][i] = exact[order[i]];
         }
+    }
+
+    /**
+     * The finished graph with a read cursor of its own: OnHeapHnswGraph keeps one seek position for
+     * all its readers, so each concurrent search walks the graph through its own view.
+     */
+    private static final class View extends HnswGraph {
+        private final OnHeapHnswGraph graph;
+        private int[] neighbours = new int[0];
+        private int size, upto;
+
+        View(OnHeapHnswGraph graph) {
+            this.graph = graph;
+        }
+
+        @Override
+        public void seek(int level, int node) {
+            NeighborArray n = graph.getNeighbors(level, node);
+            neighbours = n.nodes();
+            size = n.size();
+            upto = -1;
+        }
+
+        @Override
+        public int nextNeighbor() {
+            return ++upto < size ? neighbours[upto] : DocIdSetIterator.NO_MORE_DOCS;
+        }
+
+        @Override public int size() { return graph.size(); }
+        @Override public int maxNodeId() { return graph.maxNodeId(); }
+        @Override public int numLevels() { return graph.numLevels(); }
+        @Override public int entryNode() { return graph.entryNode(); }
+        @Override public NodesIterator getNodesOnLevel(int level) { return graph.getNodesOnLevel(level); }
     }
 
     static float dot(float[] a, float[] b) {

@@ -15,6 +15,10 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * What a {@link Miner} found: per distinct query, its positives and the negatives the rules picked,
@@ -161,6 +165,24 @@ public final class Mined {
         } catch (IOException ignored) {
             // best effort
         }
+    }
+
+    /** The first {@code n} queries with their positive and hardest negative, scores beside them: a look at what was mined. */
+    public Table examples(int n) {
+        StringColumn query = StringColumn.create("query"), positive = StringColumn.create("positive"), negative = StringColumn.create("negative");
+        DoubleColumn ps = DoubleColumn.create("positive score"), ns = DoubleColumn.create("negative score");
+        for (int q = 0; q < Math.min(n, queries.size()); q++) {
+            query.append(queries.get(q));
+            positive.append(docs.get(positives.get(q)[0]));
+            ps.append(positiveScores.get(q)[0]);
+            NegativeRules.Picked p = negatives.get(q);
+            negative.append(p.size() == 0 ? "(none)" : docs.get(p.ids()[0]));
+            if (p.size() == 0) ns.appendMissing();
+            else ns.append(p.scores()[0]);
+        }
+        ps.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        ns.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        return Table.create("mined negatives", query, positive, ps, negative, ns);
     }
 
     /** Queries that found fewer negatives than asked for. */

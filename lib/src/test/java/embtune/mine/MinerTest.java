@@ -59,16 +59,19 @@ class MinerTest {
 
     @Test
     void hnswFindsNearlyAllTrueNeighboursWithExactScores() {
-        float[][] docs = unitVectors(3000, 16, 3), queries = unitVectors(100, 16, 4);
+        float[][] docs = unitVectors(3000, 16, 3), queries = unitVectors(300, 16, 4);
         try (HnswSearch h = new HnswSearch(docs); ExactSearch e = new ExactSearch(docs, Device.cpu())) {
             double recall = h.recall(e, queries, 10);
             assertTrue(recall > 0.9 && recall <= 1, "recall@10 " + recall);
             Neighbours n = h.search(queries, 10, null);
-            for (int q = 0; q < queries.length; q++)
+            for (int q = 0; q < queries.length; q++) {
+                // queries walk the graph in parallel: each must get what it gets alone
+                assertArrayEquals(h.search(new float[][] {queries[q]}, 10, null).ids()[0], n.ids()[q], "query " + q);
                 for (int j = 0; j < 10; j++) {
                     assertEquals(HnswSearch.dot(queries[q], docs[n.ids()[q][j]]), n.scores()[q][j], 0f, "rescored exactly");
                     if (j > 0) assertTrue(n.scores()[q][j - 1] >= n.scores()[q][j]);
                 }
+            }
         }
     }
 
