@@ -3,7 +3,7 @@ package embtune.mine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

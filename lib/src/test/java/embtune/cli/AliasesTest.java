@@ -32,7 +32,7 @@ class AliasesTest {
     /** What each alias's --help starts with: its own usage, not JBang's. A new alias needs a line here. */
     static final Map<String, String> USAGE = Map.ofEntries(Map.entry("train", "train: "), Map.entry("eval", "eval: "),
             Map.entry("embed", "embed: "), Map.entry("export", "export: merge a LoRA adapter"), Map.entry("download", "download: "),
-            Map.entry("data", "data: "), Map.entry("serve", "serve: "), Map.entry("shell", "shell: "),
+            Map.entry("data", "data: "), Map.entry("serve", "serve: "), Map.entry("mine", "mine: "), Map.entry("shell", "shell: "),
             Map.entry("bench-train", "train_bench ["), Map.entry("bench-serve", "bench-serve "), Map.entry("bench-cpu", "bench-cpu "));
 
     static List<String> catalogAliases() throws IOException {

@@ -6,7 +6,7 @@ import embtune.Fixtures;
 import embtune.data.Dataset;
 import embtune.data.Record;
 import embtune.model.Embedder;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import embtune.serve.EmbeddingServer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 200 documents of the retrieval corpus): for each setting, the same triplets in the same order, the
  * scores to 1e-5.
  */
+@Tag("python")
 class MinerParityTest {
     @TempDir Path dir;
 
