@@ -246,7 +246,7 @@ public final class Cli {
     }
 
     /** The hub a command's ids resolve against: --hub, else USE_HF's choice. */
-    static embtune.hub.Hub hub(Args args) {
+    public static embtune.hub.Hub hub(Args args) {
         try {
             return embtune.hub.Hub.named(args.get("hub"));
         } catch (IllegalArgumentException e) {

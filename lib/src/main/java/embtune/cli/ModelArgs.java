@@ -12,31 +12,44 @@ import java.nio.file.Path;
  * id (org/name[@revision], cached or downloaded), or a base model plus a PEFT adapter folder (whose
  * config names its base), or the bundled default.
  */
-final class ModelArgs {
+public final class ModelArgs {
     private ModelArgs() {}
+
+    /** The folders a model comes from: a model, and the PEFT adapter to put on it (or null). */
+    public record Folders(Path model, Path adapter) {}
 
     /**
      * @param model    --model, or null
      * @param adapters an adapter folder, or a full-model checkpoint to start from, or null
      * @param hub      where hub ids resolve (null: USE_HF's choice)
      */
-    static Embedder load(String model, String adapters, Embedder.Options opts, embtune.hub.Hub hub) {
-        if (adapters != null && !Adapter.isAdapter(Path.of(adapters))) {
-            if (model != null && !Path.of(model).equals(Path.of(adapters)))
-                System.err.println("note: " + adapters + " is a full model checkpoint; it is loaded instead of " + model);
-            return Embedder.load(Path.of(adapters), opts);
-        }
-        Path base = model != null ? ModelResolver.resolve(model, hub) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
-        Embedder m = Embedder.load(base, opts);
-        if (adapters != null) {
+    public static Embedder load(String model, String adapters, Embedder.Options opts, embtune.hub.Hub hub) {
+        Folders f = folders(model, adapters, hub);
+        Embedder m = Embedder.load(f.model(), opts);
+        if (f.adapter() != null) {
             try {
-                Adapter.load(m, Path.of(adapters));
+                Adapter.load(m, f.adapter());
             } catch (RuntimeException e) {
                 m.close();
                 throw e;
             }
         }
         return m;
+    }
+
+    /**
+     * Where {@link #load} reads from, without loading: hub ids downloaded (or found in the cache),
+     * an adapter's base taken from its config when --model is not given. For jobs that load the
+     * model elsewhere (Spark executors).
+     */
+    public static Folders folders(String model, String adapters, embtune.hub.Hub hub) {
+        if (adapters != null && !Adapter.isAdapter(Path.of(adapters))) {
+            if (model != null && !Path.of(model).equals(Path.of(adapters)))
+                System.err.println("note: " + adapters + " is a full model checkpoint; it is loaded instead of " + model);
+            return new Folders(Path.of(adapters), null);
+        }
+        Path base = model != null ? ModelResolver.resolve(model, hub) : adapters != null ? baseOf(Path.of(adapters)) : DefaultModel.path();
+        return new Folders(base, adapters == null ? null : Path.of(adapters));
     }
 
     static Path baseOf(Path adapter) {

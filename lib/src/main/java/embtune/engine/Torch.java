@@ -27,6 +27,19 @@ public final class Torch {
         return JniUtils.isGradMode();
     }
 
+    /**
+     * torch's {@code set_num_threads(n)}: how many threads one op may use. libtorch keeps it per
+     * calling thread (new threads take the last value set), so each thread that runs a model sets
+     * its own share of the cores before its first forward pass.
+     */
+    public static void intraOpThreads(int n) {
+        JniUtils.setNumThreads(n);
+    }
+
+    public static int intraOpThreads() {
+        return JniUtils.getNumThreads();
+    }
+
     /** torch's {@code out.backward(gradient)}, which DJL's gradient collector does not offer. */
     public static void backward(NDArray out, NDArray gradient) {
         NDArray g = gradient.getDataType() == out.getDataType() ? gradient : gradient.toType(out.getDataType(), false);
