@@ -25,7 +25,8 @@ import java.util.List;
 public final class MineCommand {
     private MineCommand() {}
 
-    static Cli cli() {
+    /** The flags; the Spark miner (spark/) takes the same ones and adds its own. */
+    public static Cli cli() {
         return new Cli("mine", "mine hard negatives for (query, positive) pairs, as sentence-transformers' mine_hard_negatives")
                 .option("model", null, "model folder, hub id, or an OpenAI-compatible endpoint http://HOST:PORT/v1; default: the bundled all-MiniLM-L6-v2")
                 .option("teacher_model", null, "with an endpoint: the model name it serves (default: the one /v1/models lists)")
@@ -55,14 +56,25 @@ public final class MineCommand {
                 .option("recall_sample", "1000", "with --index hnsw: queries on which recall@k is checked against exact search (0: skip)")
                 .option("seed", "42", "seeds the random strategy and the HNSW graph")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
-                .option("max_length", null, "tokens per text (default: the model's)");
+                .option("max_length", null, "tokens per text (default: the model's)")
+                .flag("spark", "embed and search on Apache Spark (spark/ module; local[*] unless --master URL); same rows");
     }
 
     public static void main(String[] argv) {
+        if (SparkHandOff.requested(argv)) SparkHandOff.run("scripts/mine_spark.java", argv);
         cli().run(argv, a -> run(a, System.out));
     }
 
     static void run(Cli.Args a, PrintStream out) {
+        run(a, out, MineCommand::teacher, miner -> miner);
+    }
+
+    /**
+     * The command with the teacher and the search chosen by the caller (the Spark miner embeds and
+     * searches on executors); the flags, the checks and the rows written are the same.
+     */
+    public static void run(Cli.Args a, PrintStream out, java.util.function.BiFunction<Cli.Args, Integer, Teacher> teachers,
+                           java.util.function.UnaryOperator<Miner> setup) {
         if (!a.has("dataset")) throw new Cli.UsageError("--dataset is required: the (query, positive) pairs to mine negatives for");
         if (!a.has("output")) throw new Cli.UsageError("--output is required: the JSONL file the mined rows go to");
         Path output = Path.of(a.get("output"));
@@ -74,8 +86,8 @@ public final class MineCommand {
         // the data before the model: a bad file fails in a second, not after a download
         Dataset pairs = Dataset.load(a.get("dataset"));
         List<String> corpus = a.has("corpus") ? Corpus.read(Path.of(a.get("corpus"))) : List.of();
-        try (Teacher teacher = teacher(a, batch)) {
-            Miner miner = Miner.with(teacher).rules(rules).corpus(corpus).queryPrompt(a.get("query_prompt"))
+        try (Teacher teacher = teachers.apply(a, batch)) {
+            Miner miner = setup.apply(Miner.with(teacher)).rules(rules).corpus(corpus).queryPrompt(a.get("query_prompt"))
                     .corpusPrompt(a.get("corpus_prompt")).index(index).recallSample(a.integer("recall_sample")).seed(a.integer("seed"));
             Mined mined = miner.mine(pairs);
             Mined.Timing t = mined.timing();

@@ -44,6 +44,7 @@ public final class Miner {
     private int recallSample = 1000;
     private long seed = 42;
     private final int chunk = 1024; // texts embedded between progress reports
+    private java.util.function.Function<float[][], Search> exactSearch; // null: ExactSearch on the teacher's device
 
     private Miner(Teacher teacher) {
         this.teacher = teacher;
@@ -67,6 +68,11 @@ public final class Miner {
     public Miner index(Index i) { this.index = i; return this; }
     /** Queries HNSW's recall@k is measured on against exact search (0: not measured). */
     public Miner recallSample(int n) { this.recallSample = n; return this; }
+    /**
+     * Runs exact search with {@code search} (given the unit-length document vectors) instead of in
+     * this process: the Spark miner spreads the documents over executors.
+     */
+    public Miner exactSearch(java.util.function.Function<float[][], Search> search) { this.exactSearch = search; return this; }
     /** Seeds {@code random} sampling and the HNSW graph. */
     public Miner seed(long s) { this.seed = s; return this; }
 
@@ -142,7 +148,7 @@ public final class Miner {
     private Neighbours search(float[][] docs, float[][] queries, int k, Mined.Timing timing) {
         if (index == Index.EXACT) {
             long t = System.nanoTime();
-            try (Search exact = new ExactSearch(docs, teacher.device())) {
+            try (Search exact = exact(docs)) {
                 Neighbours near = exact.search(queries, k, new Eta("search", queries.length)::update);
                 timing.queriesSearchedPerSecond = queries.length / seconds(t);
                 return near;
@@ -158,7 +164,7 @@ public final class Miner {
                 int[] sample = sample(queries.length, recallSample, seed);
                 float[][] some = new float[sample.length][];
                 for (int i = 0; i < sample.length; i++) some[i] = queries[sample[i]];
-                try (Search exact = new ExactSearch(docs, teacher.device())) {
+                try (Search exact = exact(docs)) {
                     timing.recall = hnsw.recall(exact, some, k);
                     timing.recallK = k;
                     timing.recallQueries = some.length;
@@ -166,6 +172,10 @@ public final class Miner {
             }
             return near;
         }
+    }
+
+    private Search exact(float[][] docs) {
+        return exactSearch != null ? exactSearch.apply(docs) : new ExactSearch(docs, teacher.device());
     }
 
     /** n of 0..size-1, seeded, or all of them when n >= size. */

@@ -13,7 +13,7 @@ public record Neighbours(int[][] ids, float[][] scores) {
      * Merges two best-first lists into the best {@code k}; on equal scores the lower id comes
      * first, as one top-k over the whole row would order them.
      */
-    static void merge(int[] aIds, float[] aScores, int[] bIds, float[] bScores, int k, int[] outIds, float[] outScores) {
+    public static void merge(int[] aIds, float[] aScores, int[] bIds, float[] bScores, int k, int[] outIds, float[] outScores) {
         int i = 0, j = 0, n = 0;
         while (n < k && (i < aIds.length || j < bIds.length)) {
             boolean takeA = j >= bIds.length || i < aIds.length

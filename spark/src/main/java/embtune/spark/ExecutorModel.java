@@ -12,7 +12,7 @@ import org.apache.spark.TaskContext;
  * the weights; each call works in its own arrays). It lives until the executor exits.
  */
 final class ExecutorModel {
-    private static final Map<ModelSource, Embedder> LOADED = new ConcurrentHashMap<>();
+    private static final Map<String, Embedder> LOADED = new ConcurrentHashMap<>();
 
     private ExecutorModel() {}
 
@@ -22,7 +22,7 @@ final class ExecutorModel {
      * their own cores each instead of both spreading over all of them.
      */
     static Embedder forTask(ModelSource source) {
-        Embedder model = LOADED.computeIfAbsent(source, ModelSource::load);
+        Embedder model = LOADED.computeIfAbsent(source.key(), k -> source.load());
         TaskContext task = TaskContext.get();
         Torch.intraOpThreads(task != null ? Math.max(1, task.cpus()) : Runtime.getRuntime().availableProcessors());
         return model;

@@ -164,13 +164,12 @@ class EmbedCorpusTest {
         var missing = assertThrows(RuntimeException.class, () -> embed(tmp.resolve("no-model").toString(), in, tmp.resolve("x4.parquet")));
         assertTrue(missing.getMessage().contains(tmp.resolve("no-model").toString()) && !missing.getMessage().contains("\n"), missing.getMessage());
         assertFalse(Files.exists(tmp.resolve("x4.parquet")));
-        // readable on the driver, but said to be shipped and never sent: what an executor without the folder meets
-        ModelSource unreadable = new ModelSource(fixture("tiny-bert").toString(), null, true, null, 32, false);
+        // what an executor meets when the folder is not where the driver saw it (--ship_model false, no shared mount)
+        ModelSource elsewhere = new ModelSource(tmp.resolve("only-on-the-driver").toString(), null, null, null, null, 32, false);
         var e = assertThrows(ModelError.class, () -> SparkFailures.rethrowCause(() ->
-                EmbedCorpus.of(unreadable).ship(false).input(in.toString()).output(tmp.resolve("x5.parquet").toString()).run(spark)));
-        assertTrue(e.getMessage().startsWith(fixture("tiny-bert") + ": this executor cannot read the model folder"), e.getMessage());
-        assertFalse(e.getMessage().contains("\n"));
-        assertFalse(Files.exists(tmp.resolve("x5.parquet")));
+                spark.range(1).javaRDD().map(x -> ExecutorModel.forTask(elsewhere).dimension()).collect()));
+        assertEquals(tmp.resolve("only-on-the-driver") + ": this executor cannot read the model folder; give a path every executor sees,"
+                + " or ship it (--ship_model true)", e.getMessage());
     }
 
     private static void embed(String model, Path in, Path out) {

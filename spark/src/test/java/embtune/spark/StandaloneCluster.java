@@ -17,7 +17,7 @@ import org.apache.spark.SparkContext;
  * path; a stand-in SPARK_HOME (an empty {@code jars/}) satisfies the workers' launcher, and the
  * application brings its classes with {@code spark.executor.extraClassPath}.
  */
-final class StandaloneCluster implements AutoCloseable {
+public final class StandaloneCluster implements AutoCloseable {
     private final Process master;
     private final List<Process> workers = new ArrayList<>();
     private final List<Path> workDirs = new ArrayList<>();
@@ -28,7 +28,7 @@ final class StandaloneCluster implements AutoCloseable {
         this.port = port;
     }
 
-    static StandaloneCluster start(Path dir, int workers) throws IOException {
+    public static StandaloneCluster start(Path dir, int workers) throws IOException {
         Path home = Files.createDirectories(dir.resolve("spark-home").resolve("jars")).getParent();
         int port = freePort();
         StandaloneCluster c = new StandaloneCluster(daemon(dir.resolve("master.log"), home,
@@ -48,19 +48,19 @@ final class StandaloneCluster implements AutoCloseable {
         return c;
     }
 
-    String url() {
+    public String url() {
         return "spark://127.0.0.1:" + port;
     }
 
     /** The settings an application needs on this cluster: our classes for the executors, small JVMs. */
-    static Map<String, String> appConf() {
+    public static Map<String, String> appConf() {
         return Map.of("spark.executor.extraClassPath", System.getProperty("java.class.path"),
                 "spark.executor.memory", "512m", "spark.executor.cores", "1", "spark.cores.max", "2",
                 "spark.driver.host", "127.0.0.1", "spark.driver.bindAddress", "127.0.0.1", "spark.ui.enabled", "false");
     }
 
     /** Waits until {@code n} executors (besides the driver) have registered with the application. */
-    static void awaitExecutors(SparkContext sc, int n, long millis) throws InterruptedException {
+    public static void awaitExecutors(SparkContext sc, int n, long millis) throws InterruptedException {
         long end = System.currentTimeMillis() + millis;
         while (sc.statusTracker().getExecutorInfos().length < n + 1) {
             if (System.currentTimeMillis() > end)

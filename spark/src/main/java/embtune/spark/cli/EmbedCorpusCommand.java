@@ -49,6 +49,7 @@ public final class EmbedCorpusCommand {
                 .batchSize(a.integer("batch_size")).maxLength(a.has("max_length") ? a.integer("max_length") : null).query(a.bool("query"));
         Corpus.Columns columns = new Corpus.Columns(a.given("id_column") ? a.all("id_column") : java.util.List.of(),
                 a.get("text_column"), a.get("image_column"));
+        boolean own = !SparkMain.running();
         SparkSession spark = SparkMain.session("embed-corpus", a.get("master"));
         try {
             EmbedCorpus.Result r = embtune.spark.SparkFailures.rethrowCause(() -> EmbedCorpus.of(model).input(a.get("input")).output(a.get("output"))
@@ -57,7 +58,7 @@ public final class EmbedCorpusCommand {
                     .run(spark));
             System.err.println("embed-corpus: " + r + " with " + model);
         } finally {
-            spark.stop();
+            if (own) spark.stop();
         }
     }
 }

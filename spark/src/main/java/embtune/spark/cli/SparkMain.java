@@ -14,6 +14,11 @@ final class SparkMain {
             System.setProperty("log4j2.configurationFile", "embtune/spark/log4j2-command.properties");
     }
 
+    /** Whether a session runs already (a notebook's, a test's): the command uses it, and leaves it running. */
+    static boolean running() {
+        return SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+    }
+
     /**
      * Spark inside this JVM ({@code local[*]}) unless a master is given or spark-submit set one.
      */
