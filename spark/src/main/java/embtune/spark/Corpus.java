@@ -135,47 +135,41 @@ public final class Corpus {
                 + (image != null ? " or " + image : ""));
     }
 
-    /**
-     * The line number of the first JSON line in {@code file} whose field is missing or blank: Spark
-     * does not keep line numbers, so the driver reads the one file again, only when there is an error.
-     */
+    /** The number of the first JSON line in {@code file} whose field is missing or blank (0: none found). */
     private static long lineOf(SparkSession spark, String file, String field) {
-        var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        try (BufferedReader in = open(spark, file)) {
-            long n = 0;
-            for (String s; (s = in.readLine()) != null; ) {
-                n++;
-                if (s.isBlank()) continue;
-                try {
-                    var node = json.readTree(s).get(field);
-                    if (node == null || node.isNull() || node.asText().isBlank()) return n;
-                } catch (IOException e) {
-                    return n;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return 0; // not a JSON lines file (Parquet), or unreadable from here: the error names the row instead
-        }
-        return 0;
+        return firstLine(spark, file, o -> o == null || !o.isObject() || o.path(field).isNull() || o.path(field).isMissingNode()
+                || o.path(field).asText().isBlank());
     }
 
     private static DataError notJson(SparkSession spark, String file) {
+        long line = firstLine(spark, file, o -> o == null || !o.isObject());
+        return new DataError(display(file), line, null, line > 0 ? "not a JSON object (one per line)" : "a line is not a JSON object (one per line)");
+    }
+
+    /**
+     * The number of the first non-blank line of {@code file} that {@code bad} accepts (given the
+     * parsed line, null when it is not JSON); 0 when there is none or the file cannot be read as
+     * lines. Spark keeps no line numbers, so the driver reads the one file again, only for an error.
+     */
+    private static long firstLine(SparkSession spark, String file, java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> bad) {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         try (BufferedReader in = open(spark, file)) {
             long n = 0;
             for (String s; (s = in.readLine()) != null; ) {
                 n++;
                 if (s.isBlank()) continue;
+                com.fasterxml.jackson.databind.JsonNode node;
                 try {
-                    if (!json.readTree(s).isObject()) break;
+                    node = json.readTree(s);
                 } catch (IOException e) {
-                    break;
+                    node = null;
                 }
+                if (bad.test(node)) return n;
             }
-            return new DataError(display(file), n, null, "not a JSON object (one per line)");
-        } catch (IOException e) {
-            return new DataError(display(file), 0, null, "a line is not a JSON object (one per line)");
+        } catch (IOException | RuntimeException e) {
+            return 0; // a Parquet file, or unreadable from here: the error names the row instead
         }
+        return 0;
     }
 
     private static BufferedReader open(SparkSession spark, String file) throws IOException {
