@@ -25,15 +25,18 @@ import org.apache.spark.storage.StorageLevel;
  * the lower id, as one search over all documents orders them.
  */
 public final class SparkSearch implements Search {
+    /** Each query's nearest documents of one slice, or merged over slices: what travels between executors and driver. */
+    record Top(int[][] ids, float[][] scores) implements Serializable {}
+
     /** Documents {@code start .. start + vectors.length - 1}. */
     record Slice(int start, float[][] vectors) implements Serializable {
-        Neighbours search(float[][] queries, int k) {
+        Top search(float[][] queries, int k) {
             try (ExactSearch exact = new ExactSearch(vectors, Device.cpu())) {
                 TaskContext task = TaskContext.get();
                 if (task != null) Torch.intraOpThreads(Math.max(1, task.cpus()));
                 Neighbours n = exact.search(queries, k, null);
                 for (int[] row : n.ids()) for (int j = 0; j < row.length; j++) row[j] += start;
-                return n;
+                return new Top(n.ids(), n.scores());
             }
         }
     }
@@ -66,7 +69,7 @@ public final class SparkSearch implements Search {
         for (int q0 = 0; q0 < queries.length; q0 += queryBlock) {
             int q1 = Math.min(queries.length, q0 + queryBlock);
             Broadcast<float[][]> block = jsc.broadcast(Arrays.copyOfRange(queries, q0, q1));
-            Neighbours top = slices.map(s -> s.search(block.value(), k)).reduce((a, b) -> merge(a, b, k));
+            Top top = slices.map(s -> s.search(block.value(), k)).reduce((a, b) -> merge(a, b, k));
             block.destroy();
             System.arraycopy(top.ids(), 0, ids, q0, q1 - q0);
             System.arraycopy(top.scores(), 0, scores, q0, q1 - q0);
@@ -76,8 +79,8 @@ public final class SparkSearch implements Search {
     }
 
     /** Two slices' answers as one: per query, the best k of both lists. */
-    static Neighbours merge(Neighbours a, Neighbours b, int k) {
-        int rows = a.size();
+    static Top merge(Top a, Top b, int k) {
+        int rows = a.ids().length;
         int[][] ids = new int[rows][];
         float[][] scores = new float[rows][];
         for (int r = 0; r < rows; r++) {
@@ -86,7 +89,7 @@ public final class SparkSearch implements Search {
             scores[r] = new float[m];
             Neighbours.merge(a.ids()[r], a.scores()[r], b.ids()[r], b.scores()[r], m, ids[r], scores[r]);
         }
-        return new Neighbours(ids, scores);
+        return new Top(ids, scores);
     }
 
     @Override

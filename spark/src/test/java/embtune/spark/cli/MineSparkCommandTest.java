@@ -47,12 +47,12 @@ class MineSparkCommandTest {
         Path corpus = Files.write(tmp.resolve("corpus.txt"), s.subList(120, 200));
         Path out = tmp.resolve("mined.jsonl");
         MineSparkCommand.run(MineSparkCommand.cli().parse("--model", FIXTURES.resolve("tiny-bert").toString(), "--dataset", pairs.toString(),
-                "--corpus", corpus.toString(), "--output", out.toString(), "--relative_margin", "0.05", "--num_negatives", "2",
+                "--corpus", corpus.toString(), "--output", out.toString(), "--range_max", "30", "--num_negatives", "2",
                 "--partitions", "3"));
 
         Path expected = tmp.resolve("expected.jsonl");
         try (Embedder m = Embedder.load(FIXTURES.resolve("tiny-bert"))) {
-            Miner.with(m).rules(NegativeRules.defaults().relativeMargin(0.05).numNegatives(2)).corpus(s.subList(120, 200))
+            Miner.with(m).rules(NegativeRules.defaults().rangeMax(30).numNegatives(2)).corpus(s.subList(120, 200))
                     .mine(Dataset.load(pairs)).write(expected, OutputFormat.TRIPLET, false);
         }
         assertEquals(Files.readAllLines(expected), Files.readAllLines(out));
