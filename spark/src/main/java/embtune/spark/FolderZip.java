@@ -29,7 +29,7 @@ final class FolderZip {
             long size = 0;
             for (Path f : files) size += Files.size(f);
             if (size > MAX_BYTES)
-                throw new embtune.model.ModelError(folder + ": " + size / (1 << 20) + " MiB is too large to ship to executors;"
+                throw new embtune.ModelError(folder + ": " + size / (1 << 20) + " MiB is too large to ship to executors;"
                         + " put it where every executor can read it and pass --ship_model false");
             ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) Math.min(MAX_BYTES, size + 4096));
             try (ZipOutputStream out = new ZipOutputStream(bytes)) {

@@ -86,7 +86,7 @@ public record ModelSource(String model, String adapter, Broadcast<byte[]> modelZ
         if (zip != null) return FolderZip.unzip(zip.value(), Path.of(folder).getFileName().toString());
         Path p = Path.of(folder);
         if (!Files.isDirectory(p))
-            throw new embtune.model.ModelError(folder + ": this executor cannot read the model folder;"
+            throw new embtune.ModelError(folder + ": this executor cannot read the model folder;"
                     + " give a path every executor sees, or ship it (--ship_model true)");
         return p;
     }

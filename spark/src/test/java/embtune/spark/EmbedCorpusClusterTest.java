@@ -18,6 +18,7 @@ import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * JVMs, the model shipped to them), with one worker killed mid-job: Spark runs the lost tasks again
  * on the other executor and the output is still whole and equal to in-process embedding.
  */
+@Tag("slow")
+@Tag("subprocess")
 class EmbedCorpusClusterTest {
     @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path tmp; // a failure leaves the daemons' and executors' logs
 

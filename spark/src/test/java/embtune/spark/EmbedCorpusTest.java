@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import embtune.data.DataError;
-import embtune.model.ModelError;
+import embtune.ModelError;
 import embtune.vision.ImageText;
 import java.nio.file.Files;
 import java.nio.file.Path;
