@@ -17,28 +17,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.Metadata;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** EmbedCorpus on Spark in local mode with two task threads: the same vectors as in-process embedding. */
-class EmbedCorpusTest {
-    static SparkSession spark;
-    @TempDir static Path tmp;
-
-    @BeforeAll
-    static void start() {
-        spark = SparkTests.local(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
-
+class EmbedCorpusTest extends LocalSpark {
     @Test
     void jsonlCorpusGetsTheVectorsOfInProcessEmbedding() throws Exception {
         List<String> texts = SparkTests.sentences(600);

@@ -15,27 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Negatives mined on Spark (local[2]) are the ones the single-process miner picks, scores to float32 rounding. */
-class MineNegativesTest {
-    static SparkSession spark;
-    @TempDir static Path tmp;
-
-    @BeforeAll
-    static void start() {
-        spark = SparkTests.local(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
-
+class MineNegativesTest extends LocalSpark {
     /** 150 (query, positive) pairs from the fixtures' sentences, and 250 more sentences as corpus. */
     static Dataset pairs() throws Exception {
         List<String> s = SparkTests.sentences(550);
