@@ -55,7 +55,7 @@ public class spark_embed {
             if (skip.contains(master)) continue;
             SparkSession spark = SparkSession.builder().master(master).config("spark.ui.enabled", "false").getOrCreate();
             try {
-                report("spark " + master, docs.size(), run(spark, model, input, warm, dir.resolve(master + ".parquet"), false), inProcess);
+                report("spark " + master, docs.size(), run(spark, model, input, warm, dir.resolve(master.replaceAll("\\W", "-") + ".parquet"), false), inProcess);
             } finally {
                 spark.stop();
             }
