@@ -32,14 +32,9 @@ class AliasesTest {
     /** What each alias's --help starts with: its own usage, not JBang's. A new alias needs a line here. */
     static final Map<String, String> USAGE = Map.ofEntries(Map.entry("train", "train: "), Map.entry("eval", "eval: "),
             Map.entry("embed", "embed: "), Map.entry("export", "export: merge a LoRA adapter"), Map.entry("download", "download: "),
-<<<<<<< HEAD
             Map.entry("data", "data: "), Map.entry("serve", "serve: "), Map.entry("mine", "mine: "), Map.entry("shell", "shell: "),
-            Map.entry("bench-train", "train_bench ["), Map.entry("bench-serve", "bench-serve "), Map.entry("bench-cpu", "bench-cpu "));
-=======
-            Map.entry("data", "data: "), Map.entry("serve", "serve: "), Map.entry("shell", "shell: "),
             Map.entry("bench-train", "train_bench ["), Map.entry("bench-serve", "bench-serve "), Map.entry("bench-cpu", "bench-cpu "),
-            Map.entry("mine", "mine: "), Map.entry("embed-corpus", "embed-corpus: "));
->>>>>>> 11cdd5a (AliasesTest knows mine and embed-corpus)
+            Map.entry("embed-corpus", "embed-corpus: "));
 
     static List<String> catalogAliases() throws IOException {
         JsonNode aliases = new ObjectMapper().readTree(ROOT.resolve("jbang-catalog.json").toFile()).get("aliases");
