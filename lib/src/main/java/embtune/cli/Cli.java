@@ -248,7 +248,7 @@ public final class Cli {
     /** The hub a command's ids resolve against: --hub, else USE_HF's choice. */
     public static embtune.hub.Hub hub(Args args) {
         try {
-            return embtune.hub.Hub.named(args.get("hub"));
+            return embtune.hub.Hub.named(args.get("hub")).progressTo(System.err);
         } catch (IllegalArgumentException e) {
             throw new UsageError("--hub: " + e.getMessage());
         }

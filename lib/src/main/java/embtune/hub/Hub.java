@@ -60,7 +60,7 @@ public abstract class Hub {
     protected final String endpoint;
     protected final String token;
     protected final Path cache;
-    protected PrintStream progress = System.err;
+    protected PrintStream progress = embtune.Log.lines(); // finished lines only; the commands show the live bar on stderr
     private Duration timeout = timeoutFromEnvironment();
     private int tries = 5;
     private Duration backoff = Duration.ofSeconds(1);
