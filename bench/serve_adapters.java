@@ -49,6 +49,12 @@ public class serve_adapters {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("model", "all-MiniLM-L6-v2", "adapters", "1,4,16", "clients", "16",
                 "seconds", "15", "warmup", "3"));
+        if (List.of(args).contains("--help")) { // else --help alone would start the whole benchmark
+            System.out.println("bench-serve-adapters (bench/serve_adapters.java): one serve process with N LoRA adapters vs N processes\n\n"
+                    + "usage: bench-serve-adapters " + a.keySet().stream().map(k -> "[--" + k + " " + a.get(k) + "]")
+                            .collect(java.util.stream.Collectors.joining(" ")) + " [--forward ROWS]");
+            return;
+        }
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         Path base = embtune.hub.ModelResolver.resolve(a.get("model"));
         List<Integer> counts = new ArrayList<>();

@@ -10,6 +10,7 @@ import embtune.mine.NegativeRules;
 import embtune.mine.OutputFormat;
 import embtune.mine.Teacher;
 import embtune.model.Embedder;
+import embtune.rerank.Reranker;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,8 @@ public final class MineCommand {
                 .option("dataset", null, "the (query, positive) pairs: any data set embtune reads (path[:subset][#N]); required")
                 .option("corpus", null, "more candidate documents: .jsonl with text or response, a BEIR folder, or plain text lines")
                 .option("output", null, "where the mined rows go (JSONL); required")
+                .option("reranker", null, "reranker folder or hub id: rescores the candidates, and the margins, max_score and min_score apply to its scores "
+                        + "(as cross_encoder= does; needs a margin or max_score)")
                 .option("range_min", "0", "skip this many of the best candidates (counted after the score filters)")
                 .option("range_max", null, "consider at most this many candidates (default: range_min + num_negatives [x10 with a margin or max_score] + positives)")
                 .option("max_score", null, "drop candidates scoring above this (likely unlabelled positives)")
@@ -83,11 +86,13 @@ public final class MineCommand {
         OutputFormat format = parse("output_format", () -> OutputFormat.parse(a.get("output_format")));
         Miner.Index index = parse("index", () -> Miner.Index.parse(a.get("index")));
         int batch = positive(a, "batch_size");
+        if (a.has("reranker") && !rules.thresholded())
+            throw new Cli.UsageError("--reranker rescores only when --absolute_margin, --relative_margin or --max_score is set (as sentence-transformers); add one or drop --reranker");
         // the data before the model: a bad file fails in a second, not after a download
         Dataset pairs = Dataset.load(a.get("dataset"));
         List<String> corpus = a.has("corpus") ? Corpus.read(Path.of(a.get("corpus"))) : List.of();
-        try (Teacher teacher = teachers.apply(a, batch)) {
-            Miner miner = setup.apply(Miner.with(teacher)).rules(rules).corpus(corpus).queryPrompt(a.get("query_prompt"))
+        try (Teacher teacher = teachers.apply(a, batch); Reranker reranker = reranker(a, batch)) {
+            Miner miner = setup.apply(Miner.with(teacher)).reranker(reranker).rules(rules).corpus(corpus).queryPrompt(a.get("query_prompt"))
                     .corpusPrompt(a.get("corpus_prompt")).index(index).recallSample(a.integer("recall_sample")).seed(a.integer("seed"));
             Mined mined = miner.mine(pairs);
             Mined.Timing t = mined.timing();
@@ -136,6 +141,13 @@ public final class MineCommand {
         int v = a.integer(flag);
         if (v < 1) throw new Cli.UsageError("--" + flag + " must be at least 1, not " + v);
         return v;
+    }
+
+    /** The --reranker, or null without one. */
+    static Reranker reranker(Cli.Args a, int batch) {
+        if (!a.has("reranker")) return null;
+        var opts = Reranker.Options.defaults().device(a.get("device")).batchSize(batch);
+        return RerankCommand.load(a.get("reranker"), opts, Cli.hub(a));
     }
 
     /** The model in this process, or the endpoint --model names. */

@@ -3,7 +3,9 @@ package embtune.mine;
 import embtune.data.Dataset;
 import embtune.data.Record;
 import embtune.model.Embedder;
+import embtune.rerank.Reranker;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,9 @@ import java.util.Map;
  * mined.write(Path.of("triplets.jsonl"), OutputFormat.TRIPLET, false);
  * Trainer.with(model).loss("infonce").fit(mined.dataset(OutputFormat.N_TUPLE));
  * </pre>
+ *
+ * With a {@link #reranker}, the candidates the search found are scored again by the reranker, and
+ * the rules (margins, max_score, min_score, ranks) apply to its scores, as {@code cross_encoder=} does.
  *
  * Same data, same rules, same embeddings: the same negatives as sentence-transformers (a test holds
  * it to that). Duplicate queries are one query with several positives; a query's positives, and
@@ -37,6 +42,7 @@ public final class Miner {
     }
 
     private final Teacher teacher;
+    private Reranker reranker; // null: the teacher's similarities decide
     private NegativeRules rules = NegativeRules.defaults();
     private List<String> corpus = List.of();
     private String queryPrompt, corpusPrompt; // null: the teacher's own
@@ -66,6 +72,12 @@ public final class Miner {
     /** Text put before every document; null means the model's own document prompt. */
     public Miner corpusPrompt(String p) { this.corpusPrompt = p; return this; }
     public Miner index(Index i) { this.index = i; return this; }
+    /**
+     * Rescores the search's candidates (and the positives) with this reranker before the rules
+     * run. As in sentence-transformers, only when a margin or max_score is set: otherwise the
+     * reranker would merely reorder what plain ranks pick anyway. The caller closes it.
+     */
+    public Miner reranker(Reranker r) { this.reranker = r; return this; }
     /** Queries HNSW's recall@k is measured on against exact search (0: not measured). */
     public Miner recallSample(int n) { this.recallSample = n; return this; }
     /**
@@ -122,6 +134,10 @@ public final class Miner {
         timing.queriesEmbeddedPerSecond = uniqueQueries.size() / seconds(t1);
 
         Neighbours near = search(docVectors, queryVectors, k, timing);
+        boolean rescore = reranker != null && rules.thresholded();
+        if (reranker != null && !rescore)
+            embtune.Log.note("mine: the reranker is not used: it rescores only with absolute_margin, relative_margin or max_score (as sentence-transformers)");
+        if (rescore) near = rescore(uniqueQueries, docs, near);
 
         List<int[]> pos = new ArrayList<>();
         List<float[]> posScores = new ArrayList<>();
@@ -131,8 +147,12 @@ public final class Miner {
             int[] ids = positiveIds.get(qi).stream().mapToInt(Integer::intValue).toArray();
             float[] s = new float[ids.length];
             float lowest = Float.POSITIVE_INFINITY;
+            if (rescore) {
+                String query = uniqueQueries.get(qi);
+                s = reranker.scores(java.util.Collections.nCopies(ids.length, query), Arrays.stream(ids).mapToObj(docs::get).toList());
+            }
             for (int j = 0; j < ids.length; j++) {
-                s[j] = HnswSearch.dot(queryVectors[qi], docVectors[ids[j]]);
+                if (!rescore) s[j] = HnswSearch.dot(queryVectors[qi], docVectors[ids[j]]);
                 lowest = Math.min(lowest, s[j]);
             }
             pos.add(ids);
@@ -142,6 +162,49 @@ public final class Miner {
         Mined mined = new Mined(uniqueQueries, docs, pos, posScores, picked, rules, skipped, timing);
         embtune.Log.info(mined.toString());
         return mined;
+    }
+
+    /**
+     * The same candidates, scored by the reranker and sorted by its scores, best first (ties keep
+     * the search's order): the rules' ranks are then the reranker's ranks, as after
+     * sentence-transformers' top-k over the rescored matrix.
+     */
+    private Neighbours rescore(List<String> queries, List<String> docs, Neighbours near) {
+        int n = queries.size(), block = 64; // queries per reranker call: its batches fill across queries
+        int[][] ids = new int[n][];
+        float[][] scores = new float[n][];
+        var eta = new Eta("rerank", n);
+        for (int start = 0; start < n; start += block) {
+            int end = Math.min(n, start + block);
+            List<String> q = new ArrayList<>(), d = new ArrayList<>();
+            for (int qi = start; qi < end; qi++)
+                for (int id : near.ids()[qi]) {
+                    q.add(queries.get(qi));
+                    d.add(docs.get(id));
+                }
+            float[] s = reranker.scores(q, d);
+            int at = 0;
+            for (int qi = start; qi < end; qi++) {
+                int[] cand = near.ids()[qi];
+                float[] mine = Arrays.copyOfRange(s, at, at + cand.length);
+                at += cand.length;
+                Integer[] order = new Integer[cand.length];
+                for (int j = 0; j < order.length; j++) order[j] = j;
+                Arrays.sort(order, (a, b) -> Float.compare(mine[b], mine[a])); // stable: ties keep the search's order
+                ids[qi] = Arrays.stream(order).mapToInt(j -> cand[j]).toArray();
+                scores[qi] = new float[cand.length];
+                for (int j = 0; j < cand.length; j++) scores[qi][j] = mine[order[j]];
+            }
+            eta.update(end);
+        }
+        embtune.Log.info(String.format("mine: %,d candidates rescored by reranker %s", pairs(near), reranker.dir()));
+        return new Neighbours(ids, scores);
+    }
+
+    private static long pairs(Neighbours near) {
+        long c = 0;
+        for (int[] row : near.ids()) c += row.length;
+        return c;
     }
 
     /** Each query's k nearest documents; for HNSW, also its recall@k against exact search on a sample of the queries. */
@@ -219,7 +282,7 @@ public final class Miner {
 
     @Override
     public String toString() {
-        return "Miner with " + teacher.name() + ": " + rules + ", " + String.format("%,d", corpus.size()) + " corpus documents, "
+        return "Miner with " + teacher.name() + (reranker != null ? ", rescored by " + reranker.dir() : "") + ": " + rules + ", " + String.format("%,d", corpus.size()) + " corpus documents, "
                 + index.name().toLowerCase(java.util.Locale.ROOT) + " search";
     }
 }

@@ -88,8 +88,15 @@ public record NegativeRules(int rangeMin, Integer rangeMax, Double maxScore, Dou
     public int rangeMaxFor(int maxPositives) {
         check();
         if (rangeMax != null) return rangeMax;
-        boolean filters = absoluteMargin != null || relativeMargin != null || maxScore != null;
-        return rangeMin + (filters ? numNegatives * 10 : numNegatives) + maxPositives;
+        return rangeMin + (thresholded() ? numNegatives * 10 : numNegatives) + maxPositives;
+    }
+
+    /**
+     * Whether a margin or max_score will throw candidates away: then range_max grows, and a
+     * reranker rescores the candidates. min_score does not count (in sentence-transformers either).
+     */
+    public boolean thresholded() {
+        return absoluteMargin != null || relativeMargin != null || maxScore != null;
     }
 
     /** How many nearest documents the search returns per query: range_max, plus room for the positives it will drop. */

@@ -185,7 +185,12 @@ public final class Reranker implements AutoCloseable {
 
     /** Relevance in (0, 1): the sigmoid of each logit. */
     public float[] scores(String query, List<String> documents) {
-        float[] s = logits(query, documents);
+        return scores(java.util.Collections.nCopies(documents.size(), query), documents);
+    }
+
+    /** Relevance in (0, 1) of each (queries[i], documents[i]) pair, batched across queries. */
+    public float[] scores(List<String> queries, List<String> documents) {
+        float[] s = logits(queries, documents);
         for (int i = 0; i < s.length; i++) s[i] = (float) (1 / (1 + Math.exp(-s[i])));
         return s;
     }

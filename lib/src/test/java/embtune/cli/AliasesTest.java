@@ -34,7 +34,8 @@ class AliasesTest {
             Map.entry("embed", "embed: "), Map.entry("export", "export: merge a LoRA adapter"), Map.entry("download", "download: "),
             Map.entry("data", "data: "), Map.entry("serve", "serve: "), Map.entry("mine", "mine: "), Map.entry("shell", "shell: "),
             Map.entry("bench-train", "train_bench ["), Map.entry("bench-serve", "bench-serve "), Map.entry("bench-cpu", "bench-cpu "),
-            Map.entry("embed-corpus", "embed-corpus: "));
+            Map.entry("embed-corpus", "embed-corpus: "), Map.entry("rerank", "rerank: "), Map.entry("check-merge", "check-merge: "),
+            Map.entry("bench-serve-adapters", "bench-serve-adapters "));
 
     static List<String> catalogAliases() throws IOException {
         JsonNode aliases = new ObjectMapper().readTree(ROOT.resolve("jbang-catalog.json").toFile()).get("aliases");

@@ -44,6 +44,53 @@ class MinerParityTest {
         RULES.put("score_window", d.rangeMin(1).rangeMax(12).minScore(0.3).maxScore(0.9).numNegatives(4));
     }
 
+    /**
+     * With a reranker ({@code cross_encoder=}): tiny-bert finds the candidates, tiny-bert-reranker
+     * rescores them, the margins and max_score cut on its scores: the same triplets and scores.
+     */
+    @Test
+    void sameNegativesWithARerankerAsSentenceTransformers() throws Exception {
+        PythonRef.python();
+        List<String> queries = new ArrayList<>(), positives = new ArrayList<>();
+        for (Record r : Dataset.load("../datasets/stsb-infonce-train.jsonl").records().subList(0, 100)) {
+            queries.add(r.anchor());
+            positives.add(r.positive());
+        }
+        List<String> corpus = Corpus.read(Path.of("../datasets/stsb-retrieval-test")).subList(0, 100);
+        Path model = Fixtures.dir("tiny-bert").toAbsolutePath(), reranker = Fixtures.dir("tiny-bert-reranker").toAbsolutePath();
+        Map<String, NegativeRules> rules = new LinkedHashMap<>();
+        List<Map<String, Object>> runs = new ArrayList<>();
+        NegativeRules d = NegativeRules.defaults();
+        runs.add(Map.of("name", "relative_margin", "relative_margin", 0.05, "num_negatives", 3));
+        rules.put("relative_margin", d.relativeMargin(0.05).numNegatives(3));
+        runs.add(Map.of("name", "absolute_margin_max_score", "absolute_margin", 0.0, "max_score", 0.4, "min_score", 0.2, "range_min", 1, "num_negatives", 2));
+        rules.put("absolute_margin_max_score", d.absoluteMargin(0.0).maxScore(0.4).minScore(0.2).rangeMin(1).numNegatives(2));
+        Path job = dir.resolve("job.json");
+        new ObjectMapper().writeValue(job.toFile(), Map.of("model", model.toString(), "reranker", reranker.toString(), "queries", queries,
+                "positives", positives, "corpus", corpus, "runs", runs));
+        JsonNode theirs = PythonRef.json("python/mine_negatives.py", job.toString());
+
+        try (Embedder m = Embedder.load(model); embtune.rerank.Reranker r = embtune.rerank.Reranker.load(reranker)) {
+            for (var e : rules.entrySet()) {
+                List<Mined.Row> ours = Miner.with(m).reranker(r).corpus(corpus).rules(e.getValue()).mine(queries, positives)
+                        .rows(OutputFormat.TRIPLET);
+                JsonNode rows = theirs.get(e.getKey());
+                assertTrue(rows.size() > 20, e.getKey() + ": sentence-transformers mined only " + rows.size() + " triplets");
+                assertEquals(rows.size(), ours.size(), e.getKey() + ": number of triplets");
+                for (int i = 0; i < ours.size(); i++) {
+                    JsonNode t = rows.get(i);
+                    Mined.Row o = ours.get(i);
+                    String where = e.getKey() + " row " + i + " (" + o.query() + ")";
+                    assertEquals(t.get("query").asText(), o.query(), where);
+                    assertEquals(t.get("positive").asText(), o.response(), where);
+                    assertEquals(t.get("negative").asText(), o.negatives().get(0), where);
+                    assertEquals(t.get("scores").get(0).asDouble(), o.scores()[0], 1e-5, where + ": positive score");
+                    assertEquals(t.get("scores").get(1).asDouble(), o.scores()[1], 1e-5, where + ": negative score");
+                }
+            }
+        }
+    }
+
     @Test
     void sameNegativesAsSentenceTransformers() throws Exception {
         PythonRef.python();
