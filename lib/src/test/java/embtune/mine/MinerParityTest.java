@@ -74,19 +74,7 @@ class MinerParityTest {
             for (var e : rules.entrySet()) {
                 List<Mined.Row> ours = Miner.with(m).reranker(r).corpus(corpus).rules(e.getValue()).mine(queries, positives)
                         .rows(OutputFormat.TRIPLET);
-                JsonNode rows = theirs.get(e.getKey());
-                assertTrue(rows.size() > 20, e.getKey() + ": sentence-transformers mined only " + rows.size() + " triplets");
-                assertEquals(rows.size(), ours.size(), e.getKey() + ": number of triplets");
-                for (int i = 0; i < ours.size(); i++) {
-                    JsonNode t = rows.get(i);
-                    Mined.Row o = ours.get(i);
-                    String where = e.getKey() + " row " + i + " (" + o.query() + ")";
-                    assertEquals(t.get("query").asText(), o.query(), where);
-                    assertEquals(t.get("positive").asText(), o.response(), where);
-                    assertEquals(t.get("negative").asText(), o.negatives().get(0), where);
-                    assertEquals(t.get("scores").get(0).asDouble(), o.scores()[0], 1e-5, where + ": positive score");
-                    assertEquals(t.get("scores").get(1).asDouble(), o.scores()[1], 1e-5, where + ": negative score");
-                }
+                assertSameTriplets(theirs.get(e.getKey()), ours, e.getKey(), 20);
             }
         }
     }
@@ -116,20 +104,24 @@ class MinerParityTest {
         try (Embedder m = Embedder.load(model)) {
             for (var e : RULES.entrySet()) {
                 List<Mined.Row> ours = Miner.with(m).corpus(corpus).rules(e.getValue()).mine(queries, positives).rows(OutputFormat.TRIPLET);
-                JsonNode rows = theirs.get(e.getKey());
-                assertTrue(rows.size() > 100, e.getKey() + ": sentence-transformers mined only " + rows.size() + " triplets");
-                assertEquals(rows.size(), ours.size(), e.getKey() + ": number of triplets");
-                for (int i = 0; i < ours.size(); i++) {
-                    JsonNode t = rows.get(i);
-                    Mined.Row o = ours.get(i);
-                    String where = e.getKey() + " row " + i + " (" + o.query() + ")";
-                    assertEquals(t.get("query").asText(), o.query(), where);
-                    assertEquals(t.get("positive").asText(), o.response(), where);
-                    assertEquals(t.get("negative").asText(), o.negatives().get(0), where);
-                    assertEquals(t.get("scores").get(0).asDouble(), o.scores()[0], 1e-5, where + ": positive score");
-                    assertEquals(t.get("scores").get(1).asDouble(), o.scores()[1], 1e-5, where + ": negative score");
-                }
+                assertSameTriplets(theirs.get(e.getKey()), ours, e.getKey(), 100);
             }
+        }
+    }
+
+    /** sentence-transformers' triplets (at least {@code atLeast} of them) and ours: the same rows in order, scores to 1e-5. */
+    private static void assertSameTriplets(JsonNode rows, List<Mined.Row> ours, String name, int atLeast) {
+        assertTrue(rows.size() > atLeast, name + ": sentence-transformers mined only " + rows.size() + " triplets");
+        assertEquals(rows.size(), ours.size(), name + ": number of triplets");
+        for (int i = 0; i < ours.size(); i++) {
+            JsonNode t = rows.get(i);
+            Mined.Row o = ours.get(i);
+            String where = name + " row " + i + " (" + o.query() + ")";
+            assertEquals(t.get("query").asText(), o.query(), where);
+            assertEquals(t.get("positive").asText(), o.response(), where);
+            assertEquals(t.get("negative").asText(), o.negatives().get(0), where);
+            assertEquals(t.get("scores").get(0).asDouble(), o.scores()[0], 1e-5, where + ": positive score");
+            assertEquals(t.get("scores").get(1).asDouble(), o.scores()[1], 1e-5, where + ": negative score");
         }
     }
 }
