@@ -28,8 +28,6 @@ public final class RerankerTrainStep {
     private final AdamW optimizer;
     private final double maxGradNorm;
 
-    public record Result(NDArray loss, NDArray gradNorm) {}
-
     public RerankerTrainStep(Reranker model, RerankerLoss loss, Map<String, Parameter> trainable, AdamW optimizer, double maxGradNorm) {
         this.model = model;
         this.loss = loss;
@@ -39,7 +37,7 @@ public final class RerankerTrainStep {
         trainable.values().forEach(p -> p.getArray().setRequiresGradient(true));
     }
 
-    public Result run(RerankInputs.Batch batch, float[] labels, double lr, NDManager out) {
+    public TrainStep.Result run(RerankInputs.Batch batch, float[] labels, double lr, NDManager out) {
         model.encoder().train(true);
         model.head().train(true);
         try (NDScope scope = new NDScope(); NDManager step = model.manager().newSubManager()) {
@@ -56,7 +54,7 @@ public final class RerankerTrainStep {
                 NDScope.unregister(a);
                 a.attach(out);
             }
-            return new Result(kept, norm);
+            return new TrainStep.Result(kept, norm);
         } finally {
             model.encoder().train(false);
             model.head().train(false);

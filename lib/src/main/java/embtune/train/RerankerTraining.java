@@ -114,7 +114,7 @@ public final class RerankerTraining {
                     List<Group> groups = new ArrayList<>();
                     for (int k = 0; k < batch && !order.isEmpty(); k++) groups.add(group(train.get(order.remove(0)), options.maxNegatives(), random));
                     Rows rows = Rows.of(groups);
-                    RerankerTrainStep.Result r = step.run(model.inputs().encode(rows.queries(), rows.documents()), rows.labels(), lr.at(s), out);
+                    TrainStep.Result r = step.run(model.inputs().encode(rows.queries(), rows.documents()), rows.labels(), lr.at(s), out);
                     losses.add((double) r.loss().getFloat());
                     Map<String, Object> event = new LinkedHashMap<>();
                     event.put("step", s + 1);

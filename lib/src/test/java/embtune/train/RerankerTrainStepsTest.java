@@ -44,7 +44,7 @@ public class RerankerTrainStepsTest {
         try (NDManager out = NDManager.newBaseManager()) {
             int k = 1;
             for (JsonNode w : want.get("steps")) {
-                RerankerTrainStep.Result r = step.run(batch, labels(), opt.get("lr").asDouble(), out);
+                TrainStep.Result r = step.run(batch, labels(), opt.get("lr").asDouble(), out);
                 assertEquals(w.get("loss").asDouble(), r.loss().getFloat(), 1e-4, run + " step " + k + " loss");
                 double norm = w.get("grad_norm").asDouble();
                 assertEquals(norm, r.gradNorm().getFloat(), 1e-4 * Math.max(1, norm), run + " step " + k + " grad_norm");
