@@ -1,6 +1,9 @@
 """The PyTorch side of bench/cpu_vs_pytorch.java: the same workload in transformers / sentence-transformers.
 
-    python pytorch_peer.py WORKLOAD STEPS WARMUP [MODEL_DIR]
+    python pytorch_peer.py WORKLOAD STEPS WARMUP [MODEL_DIR] [PRECISION]
+
+PRECISION fp32 (default) or bf16: the forward pass under torch.autocast("cpu", dtype=torch.bfloat16), what
+transformers' Trainer does with --bf16 on a CPU (fp32 weights, gradients and AdamW state; the loss in fp32).
 
 Training workloads: random weights, AdamW (fused, as transformers picks it), global-norm clipping, sdpa attention,
 random token ids of the workload's length (as embtune's side uses). Embedding workloads: SentenceTransformer.encode
@@ -26,7 +29,14 @@ TRAIN = {  # id: (family, loss, pairs, tokens, lora)
     "minilm-cosine-64x32": ("bert", "cosine", 64, 32, False),
     "qwen3-2layers-infonce-32x128-full": ("qwen3", "infonce", 32, 128, False),
     "qwen3-2layers-infonce-32x128-lora-r8": ("qwen3", "infonce", 32, 128, True),
+    # long texts: the [B, H, T, T] scores dominate; sdpa runs torch's fused CPU flash kernel
+    "minilm-cosine-8x512": ("bert", "cosine", 8, 512, False),
+    "qwen3-2layers-infonce-8x512-full": ("qwen3", "infonce", 8, 512, False),
+    "qwen3-2layers-infonce-8x512-lora-r8": ("qwen3", "infonce", 8, 512, True),
+    "qwen3-2layers-infonce-8x1024-full": ("qwen3", "infonce", 8, 1024, False),
+    "qwen3-2layers-infonce-8x1024-lora-r8": ("qwen3", "infonce", 8, 1024, True),
 }
+BF16 = False  # set from argv: autocast the forward passes
 
 
 def model_for(family, lora):
@@ -49,6 +59,10 @@ def embed(m, family, ids, mask):
     return F.normalize(pooled, dim=-1)
 
 
+def autocast():
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16)
+
+
 def train(workload, steps, warmup):
     family, loss_kind, pairs, tokens, lora = TRAIN[workload]
     m = model_for(family, lora)
@@ -63,7 +77,9 @@ def train(workload, steps, warmup):
         g = torch.Generator().manual_seed(s + 1000)
         ids = torch.randint(1000, vocab, (2 * pairs, tokens), generator=g)
         mask = torch.ones_like(ids)
-        e = embed(m, family, ids, mask)
+        with autocast():
+            e = embed(m, family, ids, mask)
+        e = e.float()
         u, v = e[0::2], e[1::2]
         if loss_kind == "cosine":
             loss = F.mse_loss((u * v).sum(-1), torch.rand(pairs, generator=g))
@@ -99,7 +115,7 @@ def encode(workload, model_dir):
         ids = torch.randint(1000, QWEN3_2L["vocab_size"], (256, 128), generator=g)
 
         def run():
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast():
                 for b in ids.split(32):
                     embed(m, "qwen3", b, torch.ones_like(b)).numpy()
         return {"sentences_per_s": median_rate(len(ids), run), "sentences": len(ids)}
@@ -107,12 +123,17 @@ def encode(workload, model_dir):
     texts = [json.loads(l)["query"] for l in open(os.path.join(os.path.dirname(__file__), "..", "datasets", "stsb-test.jsonl"))]
     texts = texts[: 64 * 10]
     m = SentenceTransformer(model_dir, device="cpu")
-    return {"sentences_per_s": median_rate(len(texts), lambda: m.encode(texts, batch_size=64)), "sentences": len(texts)}
+    def run():
+        with autocast():
+            m.encode(texts, batch_size=64)
+    return {"sentences_per_s": median_rate(len(texts), run), "sentences": len(texts)}
 
 
 if __name__ == "__main__":
     workload, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    BF16 = len(sys.argv) > 5 and sys.argv[5] == "bf16"
     out = train(workload, steps, warmup) if workload in TRAIN else encode(workload, sys.argv[4])
     out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, 2)
     out["torch"] = torch.__version__
+    out["precision"] = "bf16" if BF16 else "fp32"
     print(json.dumps(out))

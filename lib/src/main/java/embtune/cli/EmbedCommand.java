@@ -29,6 +29,7 @@ public final class EmbedCommand {
                 .option("format", "jsonl", "jsonl (one JSON array per text), csv, or table (cosine similarities)")
                 .option("batch_size", "32", "texts per forward pass")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
+                .option("precision", "fp32", "fp32 (default), bf16 (products in bfloat16, the rest float32; CPUs with avx512_bf16 or amx), fp16 or tf32")
                 .option("max_length", null, "tokens per text (default: the model's)")
                 .flag("query", "treat texts as queries: prepend the model's query prompt")
                 .option("query_prompt", null, "query prompt, e.g. 'Instruct: ...\\nQuery:' (implies --query)")
@@ -58,6 +59,7 @@ public final class EmbedCommand {
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
         try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts, Cli.hub(a))) {
+            ModelArgs.precision(a, m);
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {

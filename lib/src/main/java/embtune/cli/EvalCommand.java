@@ -33,6 +33,7 @@ public final class EvalCommand {
                 .option("metric", "auto", "auto, paired or infonce")
                 .option("batch_size", "32", "texts per forward pass")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
+                .option("precision", "fp32", "fp32 (default), bf16 (products in bfloat16, the rest float32; CPUs with avx512_bf16 or amx), fp16 or tf32")
                 .option("output", null, "also write the table as CSV here");
     }
 
@@ -55,6 +56,7 @@ public final class EvalCommand {
             for (String m : models) {
                 var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"));
                 try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts, Cli.hub(a))) {
+                    ModelArgs.precision(a, e);
                     Map<String, Double> metrics = new LinkedHashMap<>();
                     Path asDir = Path.of(spec);
                     if (RetrievalData.isRetrievalFolder(asDir)) metrics.putAll(RetrievalData.load(asDir).evaluate(e));

@@ -23,6 +23,26 @@ public final class ModelArgs {
      * @param adapters an adapter folder, or a full-model checkpoint to start from, or null
      * @param hub      where hub ids resolve (null: USE_HF's choice)
      */
+    /**
+     * Sets --precision on a loaded model for inference: auto is fp32 (tf32 on a GPU), not the model's torch_dtype as
+     * in training; bf16 on a CPU without bfloat16 instructions runs fp32 and says so on stderr.
+     */
+    static void precision(Cli.Args a, Embedder m) {
+        String asked = a.get("precision");
+        if (asked == null || asked.equalsIgnoreCase("auto")) {
+            m.precision(embtune.engine.Precision.parse("auto", m.device()));
+            return;
+        }
+        embtune.engine.Precision.Choice c;
+        try {
+            c = embtune.engine.Precision.choose(asked, m.device(), null);
+        } catch (IllegalArgumentException e) {
+            throw new Cli.UsageError("--precision: " + e.getMessage());
+        }
+        if (!c.reason().equals("asked")) System.err.println("embtune: --precision " + asked + " -> " + c);
+        m.precision(c.precision());
+    }
+
     public static Embedder load(String model, String adapters, Embedder.Options opts, embtune.hub.Hub hub) {
         Folders f = folders(model, adapters, hub);
         Embedder m = Embedder.load(f.model(), opts);

@@ -1,7 +1,6 @@
 package embtune.cli;
 
 import embtune.model.Embedder;
-import embtune.engine.Precision;
 import embtune.serve.EmbeddingServer;
 import embtune.lora.AdapterSet;
 import java.nio.file.Files;
@@ -46,7 +45,7 @@ public final class ServeCommand {
                 .option("max_connections", "1024", "connections open at most (503 past it)")
                 .option("max_connections_per_client", "128", "connections one client address may hold (429 past it; 0: no cap, e.g. behind a proxy)")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
-                .option("precision", "auto", "auto, fp32, tf32 or fp16 (forward passes; weights stay float32)")
+                .option("precision", "auto", "auto (fp32; tf32 on a GPU), fp32, bf16 (products in bfloat16; CPUs with avx512_bf16 or amx), fp16 or tf32 (forward passes; weights stay float32)")
                 .option("max_length", null, "tokens per text (default: the model's)");
     }
 
@@ -100,7 +99,7 @@ public final class ServeCommand {
         try {
             if (a.has("reranker"))
                 reranker = RerankCommand.load(a.get("reranker"), embtune.rerank.Reranker.Options.defaults().device(a.get("device")).batchSize(perPass), Cli.hub(a));
-            model.precision(Precision.parse(a.get("precision"), model.device()));
+            ModelArgs.precision(a, model);
             if (!named.isEmpty() || a.has("adapters_dir")) {
                 adapters = AdapterSet.on(model);
                 for (var e : named.entrySet()) adapters.add(e.getKey(), e.getValue()); // a broken one named here stops the start

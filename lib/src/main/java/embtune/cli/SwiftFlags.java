@@ -19,8 +19,8 @@ final class SwiftFlags {
     record Flag(String name, Kind kind, String reason) {}
 
     static final List<Flag> TRAIN = List.of(
-            new Flag("torch_dtype", Kind.MAPPED, "bfloat16 -> the fastest precision this engine has (fp16 with loss scaling on a GPU, "
-                    + "fp32 on the CPU; DJL has no bfloat16); float16 -> fp16; float32 -> fp32"),
+            new Flag("torch_dtype", Kind.MAPPED, "bfloat16 -> --precision bf16 (mixed, as autocast: fp32 weights, bf16 products; "
+                    + "fp32 on a CPU without bfloat16 instructions); float16 -> fp16; float32 -> fp32"),
             new Flag("bf16", Kind.MAPPED, "true -> as --torch_dtype bfloat16"),
             new Flag("fp16", Kind.MAPPED, "true -> --precision fp16"),
             new Flag("deepspeed", Kind.IGNORED, "embtune trains on one device, where DeepSpeed's ZeRO has nothing to shard across"),
@@ -62,15 +62,14 @@ final class SwiftFlags {
         if ("true".equalsIgnoreCase(given.get("fp16"))) dtype = "float16";
         if (dtype != null) {
             String precision = switch (dtype.toLowerCase(Locale.ROOT)) {
-                case "bfloat16", "bf16" -> gpu ? "fp16" : "fp32";
+                case "bfloat16", "bf16" -> "bf16";
                 case "float16", "fp16", "half" -> "fp16";
                 case "float32", "fp32", "auto" -> gpu && dtype.equals("auto") ? "auto" : "fp32";
                 default -> throw new Cli.UsageError("--torch_dtype " + dtype + ": choose bfloat16, float16 or float32");
             };
             if (a.given("precision") && !a.get("precision").equalsIgnoreCase(precision))
                 throw new Cli.UsageError("--torch_dtype " + dtype + " and --precision " + a.get("precision") + " disagree; give one of them");
-            notes.println("note: --torch_dtype " + dtype + " -> --precision " + precision
-                    + (dtype.startsWith("b") ? " (DJL has no bfloat16; " + (gpu ? "fp16 with loss scaling is the fastest it has" : "fp16 on a CPU is slower than fp32") + ")" : ""));
+            notes.println("note: --torch_dtype " + dtype + " -> --precision " + precision);
             config = config.with("precision", precision);
         }
         for (Flag f : TRAIN)

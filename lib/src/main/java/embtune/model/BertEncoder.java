@@ -35,7 +35,7 @@ public class BertEncoder extends Encoder {
 
     @Override
     public Masks masks(NDArray attentionMask) {
-        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, computeType), null);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, activations()), null);
     }
 
     @Override
@@ -113,8 +113,8 @@ public class BertEncoder extends Encoder {
             NDArray attended = Scopes.keep(() -> Attention.attendMerged(Attention.splitHeads(query.forward(x), heads, headDim),
                     Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale));
             // residuals add in place on the dense outputs, which nothing saved (a linear keeps its input)
-            NDArray y = attnNorm.forward(attnOut.forward(attended).addi(h));
-            return outNorm.forward(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))).addi(y));
+            NDArray y = attnNorm.forward(residual(attnOut.forward(attended), h));
+            return outNorm.forward(residual(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))), y));
         }
     }
 }

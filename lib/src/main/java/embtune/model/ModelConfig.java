@@ -111,6 +111,14 @@ public record ModelConfig(
         return v.asInt();
     }
 
+    /** The dtype the checkpoint declares ({@code torch_dtype}, or transformers 5's {@code dtype}), or null. */
+    public String torchDtype() {
+        if (raw == null) return null;
+        for (String k : new String[] {"torch_dtype", "dtype"})
+            if (raw.path(k).isTextual()) return raw.path(k).asText();
+        return null;
+    }
+
     @Override
     public String toString() {
         return family.modelType() + " " + layers + " layers, hidden " + hiddenSize + ", " + heads + " heads"

@@ -40,8 +40,8 @@ public class ModernBertEncoder extends Encoder {
     @Override
     public Masks masks(NDArray attentionMask) {
         boolean anySliding = layers.items().stream().anyMatch(l -> l.sliding);
-        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, computeType),
-                anySliding ? biases.of(attentionMask, Attention.Pattern.SLIDING, config.slidingWindow() / 2, computeType) : null);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.ALL, 0, activations()),
+                anySliding ? biases.of(attentionMask, Attention.Pattern.SLIDING, config.slidingWindow() / 2, activations()) : null);
     }
 
     @Override

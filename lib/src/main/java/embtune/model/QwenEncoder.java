@@ -34,7 +34,7 @@ public class QwenEncoder extends Encoder {
 
     @Override
     public Masks masks(NDArray attentionMask) {
-        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0, computeType), null);
+        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0, activations()), null);
     }
 
     @Override
@@ -73,9 +73,9 @@ public class QwenEncoder extends Encoder {
         public NDArray forward(NDArray h, Masks masks) {
             // residual adds in place on the block outputs, which nothing saved: no fresh [B, T, hidden] array
             NDArray x = h;
-            h = Scopes.keep(() -> attn.forward(inputNorm.forward(x), masks)).addi(x);
+            h = residual(Scopes.keep(() -> attn.forward(inputNorm.forward(x), masks)), x);
             NDArray y = h;
-            return Scopes.keep(() -> mlp.forward(postNorm.forward(y))).addi(y);
+            return residual(Scopes.keep(() -> mlp.forward(postNorm.forward(y))), y);
         }
     }
 

@@ -46,7 +46,7 @@ public class VisionTower extends Module {
         NDList rotary = rotary(grids, patches.getManager());
         long[] lengths = new long[grids.length];
         for (int i = 0; i < grids.length; i++) lengths[i] = grids[i][0] * grids[i][1] * grids[i][2];
-        NDArray h = patchEmbed.forward(Cast.to(patches, computeType));
+        NDArray h = patchEmbed.forward(Cast.to(patches, activations()));
         for (Block b : blocks.items()) h = b.forward(h, rotary, lengths);
         return merger.forward(h);
     }
@@ -147,8 +147,9 @@ public class VisionTower extends Module {
                 // [len, H, D] -> [1, H, len, D]
                 NDArray qi = q.get(rows).transpose(1, 0, 2).expandDims(0), ki = k.get(rows).transpose(1, 0, 2).expandDims(0);
                 NDArray vi = v.get(rows).transpose(1, 0, 2).expandDims(0);
-                NDArray scores = qi.matMul(ki.transpose(0, 1, 3, 2)).mul(scale).softmax(-1);
-                outs.add(scores.matMul(vi).squeeze(0).transpose(1, 0, 2).reshape(len, (long) heads * headDim));
+                // under bf16 the products are bfloat16 and the softmax float32, as autocast runs them
+                NDArray scores = Cast.toFloat32(qi.matMul(ki.transpose(0, 1, 3, 2))).mul(scale).softmax(-1);
+                outs.add(Cast.to(scores, Cast.type(vi)).matMul(vi).squeeze(0).transpose(1, 0, 2).reshape(len, (long) heads * headDim));
                 start += len;
             }
             return proj.forward(outs.size() == 1 ? outs.head() : NDArrays.concat(outs));

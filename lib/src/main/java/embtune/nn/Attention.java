@@ -1,5 +1,6 @@
 package embtune.nn;
 
+import embtune.engine.Cast;
 import embtune.engine.Scopes;
 import embtune.engine.ScriptFunction;
 import ai.djl.ndarray.NDArray;
@@ -40,11 +41,39 @@ public final class Attention {
         long[] s = q.getShape().getShape();
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
+        if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
         // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a
         // [.., rep, T, keys] view of it: autograd would rebuild the whole base's gradient for an in-place op on a view
         NDArray probs = Scopes.keep(() -> softmax(scores(grouped, k, scale).addi(perQueryRow(bias, rep))));
         return probs.matMul(v).reshape(b, heads, t, d);
+    }
+
+    // bf16 as autocast runs it: both products in bfloat16, the softmax (and the bias it adds) in float32
+    static final ScriptFunction ATTEND_BF16 = new ScriptFunction("AttendBf16", "q, k, v, bias, scale", """
+            s = torch.matmul(torch.to(q, 15), torch.to(k, 15).transpose(-1, -2))
+            p = torch.softmax(torch.to(s, 6) * scale + bias, -1)
+            return torch.matmul(torch.to(p, 15), torch.to(v, 15))""");
+    static final ScriptFunction ATTEND_BF16_SCALED = new ScriptFunction("AttendBf16Scaled", "q, k, v, bias", """
+            s = torch.matmul(torch.to(q, 15), torch.to(k, 15).transpose(-1, -2))
+            p = torch.softmax(torch.to(s, 6) + bias, -1)
+            return torch.matmul(torch.to(p, 15), torch.to(v, 15))""");
+
+    // torch's fused attention (what transformers runs under autocast): the scores stay float32 inside the kernel, where
+    // a bfloat16 matmul would round them before the softmax. The mask must be in q's dtype: float32's lowest value
+    // would round to -inf in bfloat16 (a row that sees nothing would become NaN), so it is clamped to a finite one
+    static final ScriptFunction SDPA_BF16 = new ScriptFunction("SdpaBf16", "q, k, v, bias, scale", """
+            m = torch.to(torch.clamp(bias, -3.0e38), 15)
+            return torch.scaled_dot_product_attention(torch.to(q, 15), torch.to(k, 15), torch.to(v, 15), m, 0.0, False, scale=float(scale))""");
+
+    /** q [B, G, R, D] against k, v [B, G, keys, D] with a float32 bias broadcasting to [B, G, R, keys]; the output is bfloat16. */
+    static NDArray attendBf16(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+        if (SDPA_BF16.available()) return SDPA_BF16.apply(q, k, v, bias, scale == null ? one(q) : scale);
+        return scale == null ? ATTEND_BF16_SCALED.apply(q, k, v, bias) : ATTEND_BF16.apply(q, k, v, bias, scale);
+    }
+
+    private static NDArray one(NDArray like) {
+        return like.getManager().create(1f);
     }
 
     /**

@@ -49,8 +49,16 @@ public class Linear extends Module {
     // base in the backward pass (a zero-filled array, a strided copy and a CopySlices pass per block output)
     static final ScriptFunction UNFLATTEN = new ScriptFunction("Unflatten", "y, x", "return torch._unsafe_view(y, x.size()[:-1] + [y.size(-1)])");
 
+    // under bf16 the product casts its operands itself (in the graph, so gradients come back float32)
+    static final ScriptFunction LINEAR_BF16 = new ScriptFunction("LinearBf16", "x, w", "return torch.linear(torch.to(x, 15), torch.to(w, 15))");
+    static final ScriptFunction AFFINE_BF16 = new ScriptFunction("AffineBf16", "x, w, b",
+            "return torch.addmm(torch.to(b, 15), torch.to(x, 15), torch.to(w, 15).t())");
+    static final ScriptFunction ADD_PRODUCT_BF16 = new ScriptFunction("AddProductBf16", "y, a, w",
+            "return y.addmm_(torch.to(a, 15), torch.to(w, 15).t().contiguous())");
+
     public NDArray forward(NDArray x) {
-        if (loraA == null && rowAdapters != null) return Scopes.keep(() -> rowAdapters.addTo(base(x), x));
+        if (loraA == null && rowAdapters != null)
+            return Scopes.keep(() -> rowAdapters.addTo(embtune.engine.Cast.toFloat32(base(x)), x)); // the adapters' stacks are float32
         if (loraA == null) return base(x);
         // scaling applies to the rank-r activations, B(s * A(h)) = s * B(A(h)): a [.., r] multiply forward and
         // backward instead of an [.., out] one; in its own scope and in place, so the base output and the
@@ -59,13 +67,19 @@ public class Linear extends Module {
             NDArray rows = x.reshape(-1, in); // addmm_ takes matrices
             NDArray h = loraDropout > 0 && training ? Dropout.dropout(rows, loraDropout, true).head() : rows;
             NDArray a = loraA.forward(h).muli(scaling);
-            NDArray y = ADD_PRODUCT.available() ? ADD_PRODUCT.apply(base(rows), a, loraB.weight(loraB.weight))
+            ScriptFunction addProduct = bf16Products() ? ADD_PRODUCT_BF16 : ADD_PRODUCT;
+            NDArray y = addProduct.available() ? addProduct.apply(base(rows), a, loraB.weight(loraB.weight))
                     : base(rows).addi(loraB.forward(a));
             return unflatten(y, x);
         });
     }
 
     private NDArray base(NDArray x) {
+        if (bf16Products()) {
+            NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in); // addmm (bias fused) takes matrices
+            NDArray y = bias == null ? LINEAR_BF16.apply(rows, weight(weight)) : AFFINE_BF16.apply(rows, weight(weight), weight(bias));
+            return unflatten(y, x);
+        }
         if (bias == null) return ai.djl.nn.core.Linear.linear(x, weight(weight)).head();
         if (x.getShape().dimension() == 2) return ai.djl.nn.core.Linear.linear(x, weight(weight), weight(bias)).head();
         // [.., in] as rows [N, in]: this libtorch fuses the bias into the product (addmm: the bias is copied into
@@ -92,6 +106,8 @@ public class Linear extends Module {
         if (loraA != null) throw new IllegalStateException("a LoRA adapter is already attached");
         loraA = child("lora_A", new Linear(in, r, false));
         loraB = child("lora_B", new Linear(r, out, false));
+        loraA.computeIn(computeType);
+        loraB.computeIn(computeType);
         loraDropout = (float) dropout;
         scaling = manager.create((float) scale);
     }

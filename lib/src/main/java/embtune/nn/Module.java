@@ -91,9 +91,32 @@ public abstract class Module {
         return computeType;
     }
 
-    /** A parameter as this forward pass uses it: cast to the compute dtype inside the graph. */
+    /**
+     * The dtype activations flow in between products: the compute dtype, except under bf16, where
+     * (as in torch's autocast) only the products run in bfloat16 and everything else in float32.
+     */
+    public DataType activations() {
+        return computeType == DataType.BFLOAT16 ? DataType.FLOAT32 : computeType;
+    }
+
+    /** Whether products (linear layers, attention) run in bfloat16. */
+    protected boolean bf16Products() {
+        return computeType == DataType.BFLOAT16;
+    }
+
+    /** A parameter as this forward pass uses it: cast to the activations' dtype inside the graph. */
     protected NDArray weight(Parameter p) {
-        return Cast.to(p.getArray(), computeType);
+        return Cast.to(p.getArray(), activations());
+    }
+
+    /**
+     * {@code out + residual}: in place into the block's output, which nothing saved, unless the output
+     * is bfloat16 and the residual is not, where the sum is a new float32 array (autocast's type
+     * promotion): the residual stream keeps float32's precision.
+     */
+    protected static NDArray residual(NDArray out, NDArray residual) {
+        if (Cast.isBf16(out) && !Cast.isBf16(residual)) return residual.add(out);
+        return out.addi(residual);
     }
 
 

@@ -216,7 +216,7 @@ public final class Reranker implements AutoCloseable {
     public NDArray forward(RerankInputs.Batch batch, NDManager step) {
         NDList in = batch.toNDList(step, head.wantsTokenTypes());
         NDArray hidden = encoder.forward(in);
-        NDArray scores = Scopes.keep(() -> head.score(hidden, in.get(1)));
+        NDArray scores = Scopes.keep(() -> embtune.engine.Cast.toFloat32(head.score(hidden, in.get(1))));
         hidden.close(); // the handle only
         return scores;
     }

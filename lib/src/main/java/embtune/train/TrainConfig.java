@@ -356,7 +356,7 @@ public final class TrainConfig implements Cloneable {
         String loss = lossType == null ? "auto" : lossType.replace('-', '_');
         if (reranker()) oneOf("loss_type", loss, "auto", "pointwise_reranker", "listwise_reranker");
         else oneOf("loss_type", loss, "auto", "cosine_similarity", "contrastive", "online_contrastive", "infonce");
-        if (precision != null) oneOf("precision", precision, "auto", "fp32", "tf32", "fp16");
+        if (precision != null) oneOf("precision", precision, "auto", "fp32", "tf32", "fp16", "bf16");
         if (hub != null) oneOf("hub", hub, "huggingface", "hf", "modelscope", "ms");
         if (device != null && !device.toLowerCase(java.util.Locale.ROOT).matches("auto|cpu|(gpu|cuda)(:\\d+)?"))
             throw new ConfigError("device", device, "choose auto, cpu, gpu or gpu:N");
@@ -380,8 +380,6 @@ public final class TrainConfig implements Cloneable {
         for (String a : allowed) if (a.equals(k)) return;
         String why = flag.equals("train_type") && "qlora".equals(k)
                 ? "qlora needs 4-bit quantised weights, which this engine cannot run; use lora"
-                : flag.equals("precision") && k != null && k.startsWith("bf")
-                ? "DJL's PyTorch engine has no bfloat16; use fp16 (with loss scaling) or tf32"
                 : "choose " + String.join(", ", allowed);
         throw new ConfigError(flag, v, why);
     }

@@ -97,7 +97,9 @@ record TrainPlan(TrainConfig args, Dataset train, Dataset val, LossType lossType
         int total = config.maxSteps > 0 ? config.maxSteps : batches.stepsFor(config.numTrainEpochs);
         int warmup = config.warmupSteps > 0 ? config.warmupSteps : (int) Math.ceil(config.warmupRatio * total);
         LrSchedule schedule = new LrSchedule(config.lrSchedulerType, config.learningRate(), warmup, total);
-        Precision precision = Precision.parse(config.precision, model.device());
+        Precision.Choice choice = Precision.choose(config.precision, model.device(), model.encoder().config().torchDtype());
+        out.println("precision " + choice);
+        Precision precision = choice.precision();
         TrainStep.Settings settings = TrainStep.Settings.of(config.maxGradNorm).seed(config.seed).miniBatchSize(config.miniBatchSize)
                 .gradientCheckpointing(config.gradientCheckpointing).precision(precision);
 

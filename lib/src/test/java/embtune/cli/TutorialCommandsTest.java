@@ -104,9 +104,9 @@ class TutorialCommandsTest {
         PrintStream p = new PrintStream(notes, true, StandardCharsets.UTF_8);
         TrainConfig c = TrainCommand.config(TrainCommand.cli().parse("--torch_dtype", "bfloat16", "--deepspeed", "zero3", "--attn_impl",
                 "flash_attn", "--dataset_num_proc", "4", "--device", "cpu"), Map.of(), p);
-        assertEquals("fp32", c.precision(), "bfloat16 on a CPU: fp32 is the fastest there");
+        assertEquals("bf16", c.precision(), "bfloat16: mixed bf16 (the plan falls back to fp32 on a CPU without bf16 instructions)");
         String text = notes.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains("--torch_dtype bfloat16 -> --precision fp32") && text.contains("DJL has no bfloat16"), text);
+        assertTrue(text.contains("--torch_dtype bfloat16 -> --precision bf16"), text);
         assertTrue(text.contains("--deepspeed zero3 is ignored") && text.contains("--attn_impl flash_attn is ignored")
                 && text.contains("--dataset_num_proc 4 is ignored"), text);
         assertEquals("fp16", TrainCommand.config(TrainCommand.cli().parse("--fp16", "true"), Map.of(), p).precision());

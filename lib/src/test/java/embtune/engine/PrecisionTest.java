@@ -16,9 +16,24 @@ class PrecisionTest {
         assertEquals(Precision.FP16, Precision.parse("fp16", Device.cpu()));
         assertTrue(Precision.parse("tf32", Device.cpu()).environmentFix(Device.cpu()).isEmpty(), "the CPU has no TF32 to switch on");
         assertEquals("fp32", Precision.TF32.effective(Device.cpu()));
-        var e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("bf16", Device.gpu()));
-        assertTrue(e.getMessage().contains("bfloat16"), e.getMessage());
+        assertEquals(Precision.BF16, Precision.parse("bfloat16", Device.cpu()));
         assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp8", Device.gpu()));
+    }
+
+    @Test
+    void autoFollowsTheModelsTorchDtypeWhereTheDeviceComputesBf16() {
+        boolean bf16 = Precision.cpuHasBf16();
+        var qwen = Precision.choose("auto", Device.cpu(), "bfloat16");
+        assertEquals(bf16 ? Precision.BF16 : Precision.FP32, qwen.precision(), qwen.toString());
+        assertTrue(qwen.reason().contains("torch_dtype is bfloat16"), qwen.reason());
+        assertEquals(Precision.FP32, Precision.choose("auto", Device.cpu(), "float32").precision(), "MiniLM");
+        assertEquals(Precision.FP32, Precision.choose(null, Device.cpu(), null).precision(), "no torch_dtype: float32");
+        assertEquals(Precision.BF16, Precision.choose("auto", Device.gpu(), "bfloat16").precision());
+        assertEquals(Precision.TF32, Precision.choose("auto", Device.gpu(), "float32").precision());
+        var asked = Precision.choose("bf16", Device.cpu(), "float32");
+        assertEquals(bf16 ? Precision.BF16 : Precision.FP32, asked.precision(), "an explicit bf16 runs where the CPU computes it");
+        if (!bf16) assertTrue(asked.reason().contains("no bfloat16 instructions"), asked.reason());
+        assertEquals(Precision.FP16, Precision.choose("fp16", Device.cpu(), "bfloat16").precision(), "asked beats the config");
     }
 
     @Test
