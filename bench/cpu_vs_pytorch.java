@@ -28,7 +28,11 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * cpu_vs_pytorch [--steps 5] [--warmup 1] [--rounds 2] [--workloads a,b] [--python PY]
+ * cpu_vs_pytorch [--steps 5] [--warmup 1] [--rounds 2] [--workloads a,b] [--precision fp32|bf16] [--python PY]
+ *
+ * --precision bf16: both sides in bf16 mixed precision (embtune's --precision bf16, PyTorch's CPU autocast).
+ * Long-text rows (8 pairs x 512 / 1024 tokens) are not in the default list: name them with --workloads
+ * (see LONG).
  *
  * For each workload, embtune (a fresh JVM started with THP_MEM_ALLOC_ENABLE=1, as train starts
  * itself) and then PyTorch (bench/pytorch_peer.py with the reference venv, see .ci/python-ref.sh),
@@ -42,11 +46,13 @@ import java.util.Random;
 public class cpu_vs_pytorch {
     static final List<String> WORKLOADS = List.of("minilm-cosine-64x32", "qwen3-2layers-infonce-32x128-full",
             "qwen3-2layers-infonce-32x128-lora-r8", "embed-minilm-batch64", "embed-qwen3-2layers-batch32x128");
+    static final List<String> LONG = List.of("minilm-cosine-8x512", "qwen3-2layers-infonce-8x512-full", "qwen3-2layers-infonce-8x512-lora-r8",
+            "qwen3-2layers-infonce-8x1024-full", "qwen3-2layers-infonce-8x1024-lora-r8");
     static final int EMBED_PASSES = 5; // an embedding pass takes about a second: the median of five, in both
     static final ObjectMapper JSON = new ObjectMapper();
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "rounds", "2", "workloads", String.join(",", WORKLOADS),
+        Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "rounds", "2", "workloads", String.join(",", WORKLOADS), "precision", "fp32",
                 "python", Path.of(System.getProperty("user.home"), ".cache", "embtune", "pyref", "bin", "python").toString()));
         if (List.of(args).contains("--help")) {
             System.out.println("bench-cpu (bench/cpu_vs_pytorch.java): embtune vs PyTorch on the CPU, the same workloads interleaved\n\nusage: bench-cpu "
@@ -55,7 +61,8 @@ public class cpu_vs_pytorch {
         }
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         if (a.containsKey("worker")) {
-            System.out.println(JSON.writeValueAsString(worker(a.get("worker"), Integer.parseInt(a.get("steps")), Integer.parseInt(a.get("warmup")))));
+            System.out.println(JSON.writeValueAsString(worker(a.get("worker"), Integer.parseInt(a.get("steps")), Integer.parseInt(a.get("warmup")),
+                    embtune.engine.Precision.parse(a.get("precision"), ai.djl.Device.cpu()))));
             return;
         }
         Path model = embtune.hub.DefaultModel.path();
@@ -67,13 +74,14 @@ public class cpu_vs_pytorch {
             Map<String, Object> ours = null, peer = null;
             for (int r = 0; r < rounds; r++) {
                 Map<String, Object> o = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx12g",
-                        "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup")));
-                Map<String, Object> p = run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString()));
+                        "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup"), "--precision", a.get("precision")));
+                Map<String, Object> p = run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString(), a.get("precision")));
                 if (ours == null || rate(o, key) > rate(ours, key)) ours = o;
                 if (peer == null || rate(p, key) > rate(peer, key)) peer = p;
             }
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("workload", w);
+            line.put("precision", a.get("precision"));
             line.put("embtune_" + key, ours.get(key));
             line.put("pytorch_" + key, peer.get(key));
             line.put("ratio", Math.round(((Number) ours.get(key)).doubleValue() / ((Number) peer.get(key)).doubleValue() * 100) / 100.0);
@@ -106,7 +114,7 @@ public class cpu_vs_pytorch {
     }
 
     /** One measurement in this process. */
-    static Map<String, Object> worker(String w, int steps, int warmup) throws Exception {
+    static Map<String, Object> worker(String w, int steps, int warmup, embtune.engine.Precision precision) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         if (w.startsWith("embed")) {
             boolean qwen = w.contains("qwen3");
@@ -116,6 +124,7 @@ public class cpu_vs_pytorch {
                 if (texts.size() < 64 * 10) texts.add(rec.anchor());
             try (Embedder m = qwen ? Embedder.random(Presets.qwen3Embedding06B(2), new Pooling(Pooling.Mode.LAST_TOKEN, true), "cpu", 0, 128)
                     : Embedder.load(embtune.hub.DefaultModel.path(), Embedder.Options.defaults().batchSize(64))) {
+                m.precision(precision);
                 m.embed(texts); // warm-up: one whole pass
                 double[] rates = new double[EMBED_PASSES];
                 for (int i = 0; i < rates.length; i++) {
@@ -129,7 +138,9 @@ public class cpu_vs_pytorch {
             }
         } else {
             boolean minilm = w.startsWith("minilm"), lora = w.endsWith("lora-r8");
-            int pairs = minilm ? 64 : 32, tokens = minilm ? 32 : 128;
+            var size = java.util.regex.Pattern.compile("-(\\d+)x(\\d+)").matcher(w); // pairs x tokens, from the name
+            if (!size.find()) throw new IllegalArgumentException("no PAIRSxTOKENS in workload " + w);
+            int pairs = Integer.parseInt(size.group(1)), tokens = Integer.parseInt(size.group(2));
             ModelConfig cfg = minilm ? Presets.miniLmL6() : Presets.qwen3Embedding06B(2);
             Pooling pooling = new Pooling(minilm ? Pooling.Mode.MEAN : Pooling.Mode.LAST_TOKEN, true);
             try (Embedder m = Embedder.random(cfg, pooling, "cpu", 0, tokens); NDManager out = m.manager().newSubManager()) {
@@ -140,7 +151,7 @@ public class cpu_vs_pytorch {
                 } else trainable = m.encoder().namedParameters();
                 AdamW adam = new AdamW(trainable, m.manager(), 0.9, 0.999, 1e-8, 0.01);
                 EmbeddingLoss loss = minilm ? new CosineSimilarityLoss() : new InfoNceLoss(InfoNceOptions.defaults());
-                try (TrainStep step = new TrainStep(m, loss, trainable, adam, 1.0)) {
+                try (TrainStep step = new TrainStep(m, loss, trainable, adam, TrainStep.Settings.of(1.0).precision(precision))) {
                     double[] times = new double[steps];
                     float last = 0;
                     for (int s = -warmup; s < steps; s++) {

@@ -13,8 +13,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Scaled dot-product attention written out (DJL has no fused SDPA op):
- * {@code softmax(q k^T * scale + bias) v}, and the additive masks that feed it. A masked entry
+ * Scaled dot-product attention, {@code softmax(q k^T * scale + bias) v}, and the additive masks that
+ * feed it. float32 and bfloat16 run torch's fused kernel (scaled_dot_product_attention, reached through
+ * TorchScript: DJL does not bind it); float16, and a libtorch that cannot compile the call, the
+ * composition written out below. A masked entry
  * gets float32's lowest value, as transformers does, so a row with nothing to attend to spreads
  * evenly instead of producing NaN. Under float16 everything stays float16: q is scaled before the
  * matmul (smaller scores), masked entries get -30000 (finite: -65504 plus a score would round to
@@ -42,6 +44,9 @@ public final class Attention {
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
         if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
+        // torch's fused kernel, at every length: it won from 8 to 1024 tokens, forward and backward (bench/README.md)
+        if (q.getDataType() == DataType.FLOAT32 && SDPA.available())
+            return SDPA.apply(grouped, k, v, perQueryRow(bias, rep), scale == null ? one(q) : scale).reshape(b, heads, t, d);
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
         // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a
         // [.., rep, T, keys] view of it: autograd would rebuild the whole base's gradient for an in-place op on a view
@@ -59,7 +64,11 @@ public final class Attention {
             p = torch.softmax(torch.to(s, 6) + bias, -1)
             return torch.matmul(torch.to(p, 15), torch.to(v, 15))""");
 
-    // torch's fused attention (what transformers runs under autocast): the scores stay float32 inside the kernel, where
+    // torch's fused attention: the [T, keys] scores never exist whole (flash tiling), the backward keeps one logsumexp per row
+    static final ScriptFunction SDPA = new ScriptFunction("Sdpa", "q, k, v, bias, scale",
+            "return torch.scaled_dot_product_attention(q, k, v, bias, 0.0, False, scale=float(scale))");
+
+    // the same under bf16 (what transformers runs under autocast): the scores stay float32 inside the kernel, where
     // a bfloat16 matmul would round them before the softmax. The mask must be in q's dtype: float32's lowest value
     // would round to -inf in bfloat16 (a row that sees nothing would become NaN), so it is clamped to a finite one
     static final ScriptFunction SDPA_BF16 = new ScriptFunction("SdpaBf16", "q, k, v, bias, scale", """
