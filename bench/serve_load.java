@@ -20,10 +20,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * serve_load [--model NAME|DIR] [--clients 16] [--seconds 20] [--texts_per_request 1] [--max_batch_size 64] [--max_wait_ms 5] [--workers 0]
+ * serve_load [--model NAME|DIR] [--clients 16] [--seconds 20] [--texts_per_request 1] [--max_batch_size 64] [--max_wait_ms 5] [--workers 0] [--warmup 5]
  *
  * Starts the server in this process on a free loopback port, runs N client threads that each send
- * requests of real STS-B sentences back to back for a bounded time, and prints one JSON line:
+ * requests of real STS-B sentences back to back for a bounded time (after a warm-up that is not
+ * counted), and prints one JSON line:
  * requests/s, texts/s, p50/p99 latency, how many were told to retry (503) and how many answers
  * differed from embed's (checked for every answer), the mean batch and the process's CPU time per
  * text. Then the same texts through embed in-process, in batches of max_batch_size, for comparison.
@@ -32,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public class serve_load {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("model", "all-MiniLM-L6-v2", "clients", "16", "seconds", "20",
-                "texts_per_request", "1", "max_batch_size", "64", "max_wait_ms", "5", "workers", "0"));
+                "texts_per_request", "1", "max_batch_size", "64", "max_wait_ms", "5", "workers", "0", "warmup", "5"));
         if (List.of(args).contains("--help")) {
             System.out.println("bench-serve (bench/serve_load.java): load test of serve on the loopback\n\nusage: bench-serve " + a.keySet().stream()
                     .map(k -> "[--" + k + " " + a.get(k) + "]").collect(java.util.stream.Collectors.joining(" ")));
@@ -60,11 +61,10 @@ public class serve_load {
             try (EmbeddingServer server = EmbeddingServer.start(model, opts)) {
                 int port = server.address().getPort();
                 ExecutorService exec = Executors.newFixedThreadPool(clients);
-                long[] counts0 = server.counts();
-                long cpu0 = processCpu();
-                Map<String, Long> threads0 = threadCpu();
-                t0 = System.nanoTime();
-                long end = t0 + seconds * 1_000_000_000L;
+                // the first --warmup seconds are not counted: the JIT compiles the HTTP and JSON paths then, on the
+                // same cores (in-process embed below is measured warm too, after the reference vectors)
+                t0 = System.nanoTime() + (long) (Double.parseDouble(a.get("warmup")) * 1e9);
+                long start = t0, end = t0 + seconds * 1_000_000_000L;
                 List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
                 for (int c = 0; c < clients; c++) {
                     Random rnd = new Random(c);
@@ -78,14 +78,15 @@ public class serve_load {
                                 int status = client.post("/v1/embeddings", json.writeValueAsBytes(Map.of("input", batch)));
                                 if (status == 503) { retried.incrementAndGet(); Thread.sleep(10); continue; }
                                 if (status != 200) throw new IllegalStateException("HTTP " + status + ": " + new String(client.body, 0, client.length));
-                                latencies.add(System.nanoTime() - s);
+                                boolean counted = s >= start;
+                                if (counted) latencies.add(System.nanoTime() - s);
                                 List<float[]> got = embeddings(json, client.body, client.length);
                                 for (int k = 0; k < batch.size(); k++) {
                                     float[] want = truth.get(batch.get(k)), v = got.get(k);
                                     for (int d = 0; d < want.length; d++)
                                         if (Math.abs(v[d] - want[d]) > 1e-5) { wrong.incrementAndGet(); break; }
                                 }
-                                texts.addAndGet(batch.size());
+                                if (counted) texts.addAndGet(batch.size());
                             }
                         } finally {
                             client.close();
@@ -93,6 +94,10 @@ public class serve_load {
                         return null;
                     }));
                 }
+                Thread.sleep(Math.max(0, (t0 - System.nanoTime()) / 1_000_000));
+                long[] counts0 = server.counts();
+                long cpu0 = processCpu();
+                Map<String, Long> threads0 = threadCpu();
                 for (var f : fs) f.get();
                 t1 = System.nanoTime();
                 serverCpu = (processCpu() - cpu0) / 1e6;
@@ -119,15 +124,10 @@ public class serve_load {
             out.put("answers_differing_from_embed", wrong.get());
             out.put("mean_batch", round((double) batches[1] / Math.max(1, batches[0])));
             out.put("process_cpu_ms_per_text", round(serverCpu / Math.max(1, texts.get())));
-            // where that CPU time went: the workers' threads run the forward passes (with libtorch's own threads
-            // under "other", beside GC and the JIT), connections read, tokenize and write JSON, clients are this bench
+            // where that CPU time went: the workers run the forward passes (libtorch's helper threads, when a worker has
+            // more than one core, count under other_threads), connections read, tokenize and write JSON, clients are this bench
             Map<String, Object> where = new LinkedHashMap<>();
-            double named = 0;
-            for (var e : perThread.entrySet()) {
-                where.put(e.getKey(), round(e.getValue() / Math.max(1, texts.get())));
-                named += e.getValue();
-            }
-            where.put("other", round((serverCpu - named) / Math.max(1, texts.get())));
+            perThread.forEach((k, v) -> where.put(k, round(v / Math.max(1, texts.get()))));
             out.put("cpu_ms_per_text_by_thread", where);
             System.out.println(json.writeValueAsString(out));
 
@@ -149,18 +149,27 @@ public class serve_load {
         }
     }
 
-    /** CPU time of the server's and the clients' threads, in nanoseconds, by what they do. */
+    /**
+     * CPU time of this process's threads in nanoseconds, by what they do, from Linux's /proc/self/task
+     * (which also sees libtorch's, the JIT's and the GC's threads); empty elsewhere.
+     */
     static Map<String, Long> threadCpu() {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         Map<String, Long> out = new LinkedHashMap<>();
-        for (long id : mx.getAllThreadIds()) {
-            var info = mx.getThreadInfo(id);
-            long cpu = mx.getThreadCpuTime(id);
-            if (info == null || cpu < 0) continue;
-            String name = info.getThreadName();
-            String group = name.startsWith("embtune-batcher") ? "model_workers" : name.startsWith("embtune-http") ? "connections"
-                    : name.startsWith("pool-") ? "clients" : null;
-            if (group != null) out.merge(group, cpu, Long::sum);
+        try (var tasks = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String name = java.nio.file.Files.readString(t.resolve("comm")).strip(), stat = java.nio.file.Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime, in USER_HZ (100 per second)
+                    String group = name.startsWith("embtune-batcher") ? "model_workers" : name.startsWith("embtune-http") ? "connections"
+                            : name.startsWith("pool-") ? "clients" : name.contains("Compiler") ? "jit" : name.startsWith("G") ? "gc" : "other_threads";
+                    out.merge(group, ticks * 10_000_000L, Long::sum);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // the thread ended while being read
+                }
+            }
+        } catch (java.io.IOException e) {
+            return Map.of(); // not Linux
         }
         return out;
     }
