@@ -38,6 +38,7 @@ public final class ServeCommand {
                 .option("max_wait_ms", "5", "how long the first request of a batch waits for others")
                 .option("max_queue", "256", "requests waiting at most; past that the server answers 503 with Retry-After")
                 .option("batch_size", "32", "texts per forward pass inside a batch")
+                .option("workers", "0", "forward passes run at once, each on its share of the cores (0: auto, 2 on a CPU, 1 on a GPU)")
                 .option("header_timeout", "5", "seconds a client has to send a request's line and headers (408 after)")
                 .option("body_timeout", "10", "seconds a client has to send a request's body once its headers are in (408 after)")
                 .option("idle_timeout", "30", "seconds a kept-alive connection may wait for its next request")
@@ -85,7 +86,7 @@ public final class ServeCommand {
                 .servedModelName(a.get("served_model_name")).apiKey(a.get("api_key")).maxBatchSize(batch).maxWaitMs(wait).maxQueued(queue)
                 .headerTimeoutMs(millis(a, "header_timeout")).bodyTimeoutMs(millis(a, "body_timeout")).idleTimeoutMs(millis(a, "idle_timeout"))
                 .drainTimeoutMs(millis(a, "drain_timeout")).maxConnections(positive(a, "max_connections"))
-                .maxConnectionsPerClient(atLeastZero(a, "max_connections_per_client"));
+                .maxConnectionsPerClient(atLeastZero(a, "max_connections_per_client")).workers(atLeastZero(a, "workers"));
         Map<String, Path> named = namedAdapters(a);
         String single = named.isEmpty() && a.has("adapters") ? a.get("adapters") : null;
         if (a.has("adapters_dir") && !Files.isDirectory(Path.of(a.get("adapters_dir"))))

@@ -45,14 +45,20 @@ public final class Rope {
     /** Rotates q or k shaped [B, H, T, dim], positions 0..T-1, for a caller that has no further use for x (see {@link #rotateInPlace}). */
     public NDArray applyInPlace(NDArray x) {
         int t = (int) x.getShape().get(2);
-        ensure(t);
         boolean half = x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT16;
-        if (half && cosHalf == null) {
-            cosHalf = cos.toType(x.getDataType(), false);
-            signedSinHalf = signedSin.toType(x.getDataType(), false);
-            NDScope.unregister(cosHalf, signedSinHalf);
+        NDArray c, s;
+        // the views are taken under the lock: a pass on another thread (serve's workers) that grows the tables
+        // closes the old ones, and a view keeps the storage it was taken from
+        synchronized (this) {
+            ensure(t);
+            if (half && cosHalf == null) {
+                cosHalf = cos.toType(x.getDataType(), false);
+                signedSinHalf = signedSin.toType(x.getDataType(), false);
+                NDScope.unregister(cosHalf, signedSinHalf);
+            }
+            c = (half ? cosHalf : cos).get(new NDIndex(":{}", t));
+            s = (half ? signedSinHalf : signedSin).get(new NDIndex(":{}", t));
         }
-        NDArray c = (half ? cosHalf : cos).get(new NDIndex(":{}", t)), s = (half ? signedSinHalf : signedSin).get(new NDIndex(":{}", t));
         return rotateInPlace(x, c, s);
     }
 

@@ -9,11 +9,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Requests from many clients, embedded together: one worker thread takes the oldest waiting job,
+ * Requests from many clients, embedded together: a worker thread takes the oldest waiting job,
  * then keeps taking jobs until {@code maxBatch} inputs are gathered or {@code maxWaitMs} has passed
  * since the first, and embeds them in one call (which sorts by length, so little is padded). The
  * queue is bounded: when it is full a job is refused at once ({@link #offer} returns null), never
  * queued without end.
+ *
+ * <p>With several workers, one gathers while the others embed: the gathering is taken in turn (a
+ * lock), so two idle workers do not split the requests that arrive together into two half batches,
+ * and the requests that arrive during a forward pass are already a batch when it ends. On a CPU
+ * this is what keeps the cores busy: a second pass computes while the first one's answers are
+ * written and the next requests read, and each pass runs on its own share of the cores, so a
+ * connection thread that takes a core delays one pass instead of stalling every core's part of it.
  *
  * @param <I> one input (a text, or a row of token ids)
  */
@@ -25,19 +32,35 @@ public final class DynamicBatcher<I> implements AutoCloseable {
     private final Function<List<I>, float[][]> embed;
     private final int maxBatch;
     private final long maxWaitNanos;
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
+    private final java.util.concurrent.locks.ReentrantLock gathering = new java.util.concurrent.locks.ReentrantLock();
     private volatile boolean closing;
     private long batches, inputs;
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     public DynamicBatcher(String name, Function<List<I>, float[][]> embed, int maxBatch, long maxWaitMs, int maxQueued) {
+        this(name, embed, maxBatch, maxWaitMs, maxQueued, 1, () -> {});
+    }
+
+    /**
+     * {@code workers} threads embed batches at once, each running {@code onStart} first (where a
+     * worker sets, say, how many cores its forward passes use).
+     */
+    public DynamicBatcher(String name, Function<List<I>, float[][]> embed, int maxBatch, long maxWaitMs, int maxQueued, int workers, Runnable onStart) {
+        if (workers < 1) throw new IllegalArgumentException("workers must be >= 1, not " + workers);
         this.queue = new ArrayBlockingQueue<>(maxQueued);
         this.embed = embed;
         this.maxBatch = maxBatch;
         this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
-        this.worker = new Thread(this::work, "embtune-batcher-" + name);
-        worker.setDaemon(true);
-        worker.start();
+        for (int i = 0; i < workers; i++) {
+            Thread worker = new Thread(() -> {
+                onStart.run();
+                work();
+            }, "embtune-batcher-" + name + (workers > 1 ? "-" + (i + 1) : ""));
+            worker.setDaemon(true);
+            this.workers.add(worker);
+        }
+        this.workers.forEach(Thread::start);
     }
 
     /** Queues a request; null when the queue is full or the batcher is closing (the caller answers 503). */
@@ -52,13 +75,25 @@ public final class DynamicBatcher<I> implements AutoCloseable {
 
     private void work() {
         while (!closing || !queue.isEmpty()) {
-            Job<I> first;
+            List<Job<I>> jobs;
             try {
-                first = queue.poll(100, TimeUnit.MILLISECONDS);
+                jobs = gather();
             } catch (InterruptedException e) {
                 return;
             }
-            if (first == null) continue;
+            if (jobs == null) continue;
+            int count = 0;
+            for (Job<I> j : jobs) count += j.inputs().size();
+            run(jobs, count);
+        }
+    }
+
+    /** The next batch: the oldest job and those that join it within the wait; null when none came within 100 ms. */
+    private List<Job<I>> gather() throws InterruptedException {
+        if (!gathering.tryLock(100, TimeUnit.MILLISECONDS)) return null;
+        try {
+            Job<I> first = queue.poll(100, TimeUnit.MILLISECONDS);
+            if (first == null) return null;
             List<Job<I>> jobs = new ArrayList<>(List.of(first));
             int count = first.inputs().size();
             long deadline = System.nanoTime() + maxWaitNanos;
@@ -74,7 +109,9 @@ public final class DynamicBatcher<I> implements AutoCloseable {
                 jobs.add(next);
                 count += next.inputs().size();
             }
-            run(jobs, count);
+            return jobs;
+        } finally {
+            gathering.unlock();
         }
     }
 
@@ -114,7 +151,7 @@ public final class DynamicBatcher<I> implements AutoCloseable {
         return closing;
     }
 
-    /** Takes no new jobs, finishes the queued ones (for up to five minutes), then stops the worker. */
+    /** Takes no new jobs, finishes the queued ones (for up to five minutes), then stops the workers. */
     @Override
     public void close() {
         close(System.nanoTime() + TimeUnit.MINUTES.toNanos(5));
@@ -127,7 +164,7 @@ public final class DynamicBatcher<I> implements AutoCloseable {
     public void close(long deadline) {
         closing = true;
         try {
-            worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            for (Thread worker : workers) worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

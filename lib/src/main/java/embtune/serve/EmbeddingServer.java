@@ -47,6 +47,7 @@ public final class EmbeddingServer implements AutoCloseable {
         private long maxWaitMs = 5;
         private int headerTimeoutMs = 5_000, bodyTimeoutMs = 10_000, idleTimeoutMs = 30_000, writeTimeoutMs = 30_000, drainTimeoutMs = 10_000;
         private int maxConnections = 1024, maxConnectionsPerClient = 128;
+        private int workers; // 0: auto
 
         public static Options defaults() {
             return new Options();
@@ -84,6 +85,11 @@ public final class EmbeddingServer implements AutoCloseable {
         public Options maxConnections(int n) { return with(o -> o.maxConnections = n); }
         /** Connections one client address may hold open (0: no cap; behind a proxy every client is the proxy). */
         public Options maxConnectionsPerClient(int n) { return with(o -> o.maxConnectionsPerClient = n); }
+        /**
+         * Forward passes run at once, each on its share of the CPU cores (0: auto, two on a CPU with
+         * two cores or more, one on a GPU); see {@link DynamicBatcher}.
+         */
+        public Options workers(int n) { return with(o -> o.workers = n); }
 
         public String host() { return host; }
         public int port() { return port; }
@@ -95,6 +101,7 @@ public final class EmbeddingServer implements AutoCloseable {
         public int maxInputs() { return maxInputs; }
         public int maxBodyBytes() { return maxBodyBytes; }
         public int drainTimeoutMs() { return drainTimeoutMs; }
+        public int workers() { return workers; }
 
         HttpServer.Limits limits() {
             return new HttpServer.Limits(headerTimeoutMs, bodyTimeoutMs, idleTimeoutMs, writeTimeoutMs, maxConnections, maxConnectionsPerClient,
@@ -103,7 +110,8 @@ public final class EmbeddingServer implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "serve " + host + ":" + port + ", batches of " + maxBatchSize + " within " + maxWaitMs + " ms, " + maxQueued + " queued; timeouts: headers "
+            return "serve " + host + ":" + port + ", batches of " + maxBatchSize + " within " + maxWaitMs + " ms, " + maxQueued + " queued, "
+                    + (workers == 0 ? "auto" : String.valueOf(workers)) + " workers; timeouts: headers "
                     + headerTimeoutMs + " ms, body " + bodyTimeoutMs + " ms, idle " + idleTimeoutMs + " ms, drain " + drainTimeoutMs + " ms; "
                     + maxConnections + " connections, " + maxConnectionsPerClient + " per client";
         }
@@ -112,8 +120,12 @@ public final class EmbeddingServer implements AutoCloseable {
     /** One input row and the adapter that embeds it (null: the base model). */
     private record Row(String adapter, long[] ids) {}
 
-    // trailing bytes after the JSON value are a malformed body, not something to ignore
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    // trailing bytes after the JSON value are a malformed body, not something to ignore; floats written by
+    // Jackson's Schubfach writer (the shortest digits that read back as the same float) instead of the JDK 17
+    // Float.toString, which takes most of the time of writing a vector
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Embedder model;
     private final AdapterSet adapters;
@@ -130,8 +142,21 @@ public final class EmbeddingServer implements AutoCloseable {
         this.reranker = reranker;
         this.options = o;
         this.name = o.servedModelName() != null ? o.servedModelName() : model.name();
-        this.batcher = new DynamicBatcher<>("embeddings", this::embed, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued());
+        int workers = workers(model, o.workers()), cores = Runtime.getRuntime().availableProcessors();
+        // each worker's forward passes on its own share of the cores (libtorch keeps the count per thread)
+        Runnable share = model.device().isGpu() ? () -> {} : () -> embtune.engine.Torch.intraOpThreads(Math.max(1, cores / workers));
+        this.batcher = new DynamicBatcher<>("embeddings", this::embed, o.maxBatchSize(), o.maxWaitMs(), o.maxQueued(), workers, share);
         this.http = new HttpServer(o.host(), o.port(), o.limits(), this::handle, e -> e.body(JSON));
+    }
+
+    /**
+     * Workers asked for, or for 0: two on a CPU of two cores or more (passes that each use half the
+     * cores and overlap one another's gathering and answering), one on a GPU (its passes queue on one
+     * stream anyway).
+     */
+    static int workers(Embedder model, int asked) {
+        if (asked > 0) return asked;
+        return model.device().isGpu() ? 1 : Math.min(2, Runtime.getRuntime().availableProcessors());
     }
 
     /** Starts serving {@code model}; port 0 picks a free one ({@link #address()} says which). */

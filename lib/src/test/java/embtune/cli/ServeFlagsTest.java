@@ -43,6 +43,14 @@ class ServeFlagsTest {
     }
 
     @Test
+    void workersAreAWholeNumberFromZero() {
+        for (String bad : List.of("-1", "two")) {
+            var e = assertThrows(Cli.UsageError.class, () -> ServeCommand.start(ServeCommand.cli().parse("--workers", bad, "--model", dir.toString())));
+            assertTrue(e.getMessage().contains("--workers"), e.getMessage());
+        }
+    }
+
+    @Test
     void namedAdaptersAndABrokenFolderInAdaptersDirAtStart() throws Exception {
         Path adapters = Files.createDirectories(dir.resolve("adapters/broken"));
         Files.writeString(adapters.resolve("adapter_config.json"), "{not json");
