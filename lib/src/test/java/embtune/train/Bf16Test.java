@@ -50,6 +50,45 @@ class Bf16Test {
     }
 
     /**
+     * GME (text, image and image+text items in one batch): its text tower is Qwen2, so the scale is the peer's
+     * bf16-vs-fp32 gap on tiny-qwen2; the vision tower's products run in bf16 too. Then its InfoNCE fixture steps
+     * (all parameters, gradient checkpointing in GradCache chunks: the recompute path) within the training rule below,
+     * with the fixture's fp32 losses and no peer gap (the rule's 2^-8 of the loss alone).
+     */
+    @org.junit.jupiter.api.Test
+    void gmeItemsAndTrainingStepsInBf16() {
+        JsonNode e = BF16.get("embeddings").get("tiny-qwen2");
+        double peer = Fixtures.maxDiff(Fixtures.matrix(e.get("fp32")), Fixtures.matrix(e.get("bf16")));
+        JsonNode gme = Fixtures.json("tiny-gme/expected.json");
+        List<String> items = embtune.vision.GmeFixtureTest.items(gme.get("items"));
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-gme"))) {
+            float[][] fp32 = m.embed(items).clone(), bf16 = m.precision(Precision.BF16).embed(items);
+            double ours = Fixtures.maxDiff(fp32, bf16);
+            assertTrue(ours > 1e-6 && ours <= 2 * SLACK * peer, "GME bf16 differs from fp32 by " + ours + "; the peer on tiny-qwen2 by " + peer);
+            m.precision(Precision.FP32);
+            JsonNode spec = gme.get("train"), opt = spec.get("optimizer"), want = gme.get("train_results").get("all");
+            List<embtune.data.Record> pairs = new java.util.ArrayList<>();
+            for (JsonNode p : spec.get("pairs")) {
+                List<String> two = embtune.vision.GmeFixtureTest.items(p);
+                pairs.add(embtune.data.Record.pair(two.get(0), two.get(1)));
+            }
+            var params = TrainPlan.fullTrainable(m, false, false);
+            AdamW adam = new AdamW(params, m.manager(), opt.get("betas").get(0).asDouble(), opt.get("betas").get(1).asDouble(),
+                    opt.get("eps").asDouble(), opt.get("weight_decay").asDouble());
+            var settings = TrainStep.Settings.of(opt.get("max_grad_norm").asDouble()).precision(Precision.BF16).miniBatchSize(2).gradientCheckpointing(true);
+            try (TrainStep step = new TrainStep(m, new InfoNceLoss(InfoNceOptions.defaults()), params, adam, settings);
+                 NDManager out = NDManager.newBaseManager()) {
+                for (JsonNode w : want.get("steps")) {
+                    double got = step.run(List.of(StepBatch.of(pairs, false)), opt.get("lr").asDouble(), out).loss().getFloat();
+                    double fp32Loss = w.get("loss").asDouble();
+                    assertTrue(Math.abs(got - fp32Loss) <= Math.pow(2, -8) * Math.abs(fp32Loss) && got != fp32Loss,
+                            "GME bf16 step loss " + got + " against fp32's " + fp32Loss);
+                }
+            }
+        }
+    }
+
+    /**
      * 20 AdamW steps. A loss computed through bfloat16 products is known to about 2^-8 of itself (8 significant
      * bits), and the updates drift apart over the steps by about the peer's own gap: each step's loss must be
      * within {@code 2^-8 |fp32 loss| + 2 x} the largest gap between torch's bf16 and fp32 runs.
