@@ -14,9 +14,9 @@ import java.util.Map;
 
 /**
  * Scaled dot-product attention, {@code softmax(q k^T * scale + bias) v}, and the additive masks that
- * feed it. float32 and bfloat16 run torch's fused kernel (scaled_dot_product_attention, reached through
- * TorchScript: DJL does not bind it); float16, and a libtorch that cannot compile the call, the
- * composition written out below. A masked entry
+ * feed it. bfloat16 runs torch's fused kernel (scaled_dot_product_attention, reached through
+ * TorchScript: DJL does not bind it), and so does float32 from {@link #SDPA_FROM_KEYS} keys on; short
+ * float32 inputs, float16, and a libtorch that cannot compile the call run the composition written out below. A masked entry
  * gets float32's lowest value, as transformers does, so a row with nothing to attend to spreads
  * evenly instead of producing NaN. Under float16 everything stays float16: q is scaled before the
  * matmul (smaller scores), masked entries get -30000 (finite: -65504 plus a score would round to
@@ -27,6 +27,10 @@ import java.util.Map;
 public final class Attention {
     static final float MASKED = -Float.MAX_VALUE;
     static final float MASKED_HALF = -30000f;
+    /** From this many keys on, float32 attention runs torch's fused kernel (chosen by the bench-cpu long-text rows). */
+    public static final int SDPA_FROM_KEYS = 256;
+    // a bench (-Dembtune.sdpaFromKeys=N) or a test moves it to compare the two paths
+    static int sdpaFromKeys = Integer.getInteger("embtune.sdpaFromKeys", SDPA_FROM_KEYS);
 
     private Attention() {}
 
@@ -44,8 +48,9 @@ public final class Attention {
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
         if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
-        // torch's fused kernel, at every length: it won from 8 to 1024 tokens, forward and backward (bench/README.md)
-        if (q.getDataType() == DataType.FLOAT32 && SDPA.available())
+        // float32: torch's fused kernel from SDPA_FROM_KEYS keys on, where it wins (bench/README.md); below, the written-out
+        // composition, whose in-place mask and softmax cost less at short lengths
+        if (keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32 && SDPA.available())
             return SDPA.apply(grouped, k, v, perQueryRow(bias, rep), scale == null ? one(q) : scale).reshape(b, heads, t, d);
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
         // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a

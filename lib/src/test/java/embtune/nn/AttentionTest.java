@@ -1,0 +1,75 @@
+package embtune.nn;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import embtune.engine.Cast;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The three ways attention runs agree: the written-out composition (short float32), torch's fused
+ * kernel (long float32) and the bf16 kernel, on grouped-query heads with causal and left-padding
+ * masks, outputs and gradients.
+ */
+class AttentionTest {
+    static final int B = 2, H = 4, KV = 2, T = 12, D = 8, PAD = 4;
+    static final float[] QUERY_SEES_KEYS = new float[B * T];
+    static {
+        for (int i = 0; i < QUERY_SEES_KEYS.length; i++) QUERY_SEES_KEYS[i] = i < T || i % T >= PAD ? 1 : 0;
+    }
+
+    /** Output and q's gradient of attention over these inputs, with the fused kernel from {@code from} keys on. */
+    static float[][] run(NDManager m, NDArray q0, NDArray k, NDArray v, NDArray bias, boolean bf16) {
+        NDArray q = q0.duplicate();
+        q.setRequiresGradient(true);
+        float[] out;
+        try (var gc = Engine.getInstance().newGradientCollector()) {
+            NDArray qq = bf16 ? Cast.to(q, ai.djl.ndarray.types.DataType.BFLOAT16) : q;
+            NDArray o = Cast.toFloat32(Attention.attend(qq, k, v, bias, Attention.scale(m, D)));
+            out = o.toFloatArray();
+            // a gradient that depends on every output of a query that sees some key; a padded query's output reaches no
+            // loss in a model (pooling masks it), and its gradient is whatever each kernel makes of an all-masked row
+            NDArray seen = m.create(QUERY_SEES_KEYS, new Shape(B, 1, T, 1));
+            gc.backward(o.mul(o).mul(seen).sum());
+        }
+        return new float[][] {out, q.getGradient().toFloatArray()};
+    }
+
+    static double maxDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
+    }
+
+    @Test
+    void composedFusedAndBf16Agree() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            m.getEngine().setRandomSeed(3);
+            NDArray q = m.randomNormal(new Shape(B, H, T, D)), k = m.randomNormal(new Shape(B, KV, T, D)), v = m.randomNormal(new Shape(B, KV, T, D));
+            // row 1 left-padded by PAD: causal, its padded queries see no key at all
+            NDArray bias = new Attention.Biases(m).of(m.create(QUERY_SEES_KEYS, new Shape(B, T)), Attention.Pattern.CAUSAL, 0);
+            float[][] composed = run(m, q, k, v, bias, false);
+            float[][] fused = withFusedFrom(0, () -> run(m, q, k, v, bias, false));
+            assertTrue(maxDiff(composed[0], fused[0]) < 1e-5, "fused output " + maxDiff(composed[0], fused[0]));
+            assertTrue(maxDiff(composed[1], fused[1]) < 1e-4, "fused gradient " + maxDiff(composed[1], fused[1]));
+            float[][] bf16 = run(m, q, k, v, bias, true);
+            for (float x : bf16[0]) assertTrue(Float.isFinite(x), "a padded query (sees no key) stays finite in bf16");
+            // inputs rounded to 8 significant bits: outputs within a few 2^-8 of values of order 1
+            assertTrue(maxDiff(composed[0], bf16[0]) < 0.05 && maxDiff(composed[0], bf16[0]) > 1e-4, "bf16 output " + maxDiff(composed[0], bf16[0]));
+        }
+    }
+
+    static float[][] withFusedFrom(int keys, java.util.function.Supplier<float[][]> f) {
+        int saved = Attention.sdpaFromKeys;
+        Attention.sdpaFromKeys = keys;
+        try {
+            return f.get();
+        } finally {
+            Attention.sdpaFromKeys = saved;
+        }
+    }
+}
