@@ -24,7 +24,8 @@ final class SwiftFlags {
             new Flag("bf16", Kind.MAPPED, "true -> as --torch_dtype bfloat16"),
             new Flag("fp16", Kind.MAPPED, "true -> --precision fp16"),
             new Flag("deepspeed", Kind.IGNORED, "embtune trains on one device, where DeepSpeed's ZeRO has nothing to shard across"),
-            new Flag("attn_impl", Kind.IGNORED, "attention runs as libtorch's matmul and softmax; DJL exposes no flash or sdpa kernel"),
+            new Flag("attn_impl", Kind.IGNORED, "attention runs torch's scaled_dot_product_attention under bf16 and from 256 keys on, "
+                    + "libtorch's matmul and softmax below"),
             new Flag("padding_free", Kind.IGNORED, "each batch is padded to its longest text"),
             new Flag("label_names", Kind.IGNORED, "labels always come from each row's label field"),
             new Flag("use_chat_template", Kind.IGNORED, "the embedding input format is fixed per model family (Qwen: text + <|endoftext|>)"),
