@@ -232,10 +232,35 @@ public final class Embedder implements AutoCloseable {
         return embed(queries.stream().map(q -> queryPrompt + q).toList());
     }
 
+    /**
+     * A pass over at most this many tokens (one text, or a few short ones) runs on the calling thread
+     * alone: its ops are too small to gain from splitting, and each split op waits at a barrier for
+     * every intra-op thread, which a busy CPU may not schedule for milliseconds (bench/README.md).
+     */
+    static final int SMALL_PASS_TOKENS = 128;
+    /** The intra-op threads a thread had before a small pass took it down to one; back for its next large pass. */
+    private static final ThreadLocal<Integer> THREADS_BEFORE_SMALL = new ThreadLocal<>();
+
     private float[][] embedBatch(TextTokenizer.Batch batch) {
+        threadsFor((long) batch.size() * batch.length());
         try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
             scope.suppressNotUsedWarning();
             return rows(forward(batch, step).toFloatArray(), batch.size());
+        }
+    }
+
+    /** libtorch keeps intra-op threads per calling thread, so this sets this thread's, switching only on a change of size. */
+    private static void threadsFor(long tokens) {
+        Integer before = THREADS_BEFORE_SMALL.get();
+        if (tokens <= SMALL_PASS_TOKENS) {
+            int now = embtune.engine.Torch.intraOpThreads();
+            if (before == null && now > 1) {
+                THREADS_BEFORE_SMALL.set(now);
+                embtune.engine.Torch.intraOpThreads(1); // resetting libtorch's pools costs a millisecond: once per run of small passes
+            }
+        } else if (before != null) {
+            THREADS_BEFORE_SMALL.remove();
+            embtune.engine.Torch.intraOpThreads(before);
         }
     }
 

@@ -44,6 +44,23 @@ class EmbedderTest {
     }
 
     @Test
+    void smallPassesRunOnOneIntraOpThreadAndLargeOnesGetTheirsBack() {
+        try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"))) {
+            float[][] want = expected("tiny-bert");
+            int own = embtune.engine.Torch.intraOpThreads();
+            try {
+                embtune.engine.Torch.intraOpThreads(2);
+                assertTrue(Fixtures.maxDiff(m.embed("hi")[0], want[2]) < 1e-5);
+                assertEquals(1, embtune.engine.Torch.intraOpThreads()); // 3 tokens: this thread alone
+                assertTrue(Fixtures.maxDiff(m.embed(texts("tiny-bert")), want) < 1e-5);
+                assertEquals(2, embtune.engine.Torch.intraOpThreads()); // 4 texts padded to their longest: its threads back
+            } finally {
+                embtune.engine.Torch.intraOpThreads(own);
+            }
+        }
+    }
+
+    @Test
     void queryPromptIsPrepended() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-qwen3"), Embedder.Options.defaults().queryPrompt("Instruct: find\nQuery:"))) {
             float[][] q = m.embedQueries(List.of("hi"));
