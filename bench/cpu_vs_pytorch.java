@@ -72,7 +72,7 @@ public class cpu_vs_pytorch {
         if (List.of(args).contains("--help")) {
             System.out.println("bench-cpu (bench/cpu_vs_pytorch.java): embtune vs PyTorch and ONNX Runtime on the CPU, the same workloads interleaved\n\nusage: bench-cpu "
                     + a.keySet().stream().map(k -> "[--" + k + " " + a.get(k) + "]").collect(java.util.stream.Collectors.joining(" "))
-                    + "\n\n--precision fp32 or bf16: embtune's side and PyTorch's (autocast); ONNX Runtime runs fp32. --peers picks which peers run where a workload has several");
+                    + "\n\n--precision fp32, bf16 or fp32,bf16 (both, back to back per workload, with bf16's gain on each side): embtune's side and PyTorch's (autocast); ONNX Runtime runs fp32. --peers picks which peers run where a workload has several");
             return;
         }
         for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
@@ -95,22 +95,36 @@ public class cpu_vs_pytorch {
             if (peers.isEmpty()) continue;
             boolean latency = w.startsWith("latency");
             String key = latency ? "p50_ms" : w.startsWith("embed") ? "sentences_per_s" : "pairs_per_s";
-            // embtune, then each peer, then embtune again...: each side's best round, so a slow spell of the
-            // shared machine (they come and go within minutes here) counts against neither
-            Map<String, Object> ours = null;
-            Map<String, Map<String, Object>> best = new LinkedHashMap<>();
-            for (int r = 0; r < rounds; r++) {
-                Map<String, Object> o = run(List.of(java, "-Xmx12g", "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch",
-                        "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup"), "--precision", a.get("precision")));
-                if (ours == null || better(o, ours, key, latency)) ours = o;
-                for (String peer : peers) {
-                    Map<String, Object> p = peer.equals("pytorch")
-                            ? run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString(), a.get("precision")))
-                            : run(List.of(java, "-Xmx12g", "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--side", peer));
-                    if (!best.containsKey(peer) || better(p, best.get(peer), key, latency)) best.put(peer, p);
+            Map<String, Map<String, Object>> oursBy = new LinkedHashMap<>(), torchBy = new LinkedHashMap<>();
+            for (String precision : a.get("precision").split(",")) {
+                // embtune, then each peer, then embtune again...: each side's best round, so a slow spell of the
+                // shared machine (they come and go within minutes here) counts against neither
+                Map<String, Object> ours = null;
+                Map<String, Map<String, Object>> best = new LinkedHashMap<>();
+                for (int r = 0; r < rounds; r++) {
+                    Map<String, Object> o = run(List.of(java, "-Xmx12g", "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch",
+                            "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup"), "--precision", precision));
+                    if (ours == null || better(o, ours, key, latency)) ours = o;
+                    for (String peer : peers) {
+                        Map<String, Object> p = peer.equals("pytorch")
+                                ? run(List.of(a.get("python"), peerScript().toString(), w, a.get("steps"), a.get("warmup"), model.toString(), precision))
+                                : run(List.of(java, "-Xmx12g", "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch", "--worker", w, "--side", peer));
+                        if (!best.containsKey(peer) || better(p, best.get(peer), key, latency)) best.put(peer, p);
+                    }
                 }
+                for (var e : best.entrySet()) System.out.println(JSON.writeValueAsString(line(w, precision, key, latency, ours, e.getKey(), e.getValue())));
+                oursBy.put(precision, ours);
+                if (best.containsKey("pytorch")) torchBy.put(precision, best.get("pytorch"));
             }
-            for (var e : best.entrySet()) System.out.println(JSON.writeValueAsString(line(w, a.get("precision"), key, latency, ours, e.getKey(), e.getValue())));
+            // --precision fp32,bf16: what bf16 buys each side on this workload, from the same run
+            if (oursBy.containsKey("fp32") && oursBy.containsKey("bf16") && !latency) {
+                Map<String, Object> gain = new LinkedHashMap<>();
+                gain.put("workload", w);
+                gain.put("embtune_bf16_over_fp32", Math.round(rate(oursBy.get("bf16"), key) / rate(oursBy.get("fp32"), key) * 100) / 100.0);
+                if (torchBy.size() == 2)
+                    gain.put("pytorch_bf16_over_fp32", Math.round(rate(torchBy.get("bf16"), key) / rate(torchBy.get("fp32"), key) * 100) / 100.0);
+                System.out.println(JSON.writeValueAsString(gain));
+            }
         }
     }
 
