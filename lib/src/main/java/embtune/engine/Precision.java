@@ -77,6 +77,15 @@ public enum Precision {
     }
 
     private static String cpuBf16Feature() {
+        return CpuFlags.BF16;
+    }
+
+    /** /proc/cpuinfo read once, on first use (not at start-up, and not again for each run or model). */
+    private static final class CpuFlags {
+        static final String BF16 = read();
+    }
+
+    private static String read() {
         try {
             for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
                 if (!line.startsWith("flags") && !line.startsWith("Features")) continue;

@@ -64,10 +64,6 @@ public final class Attention {
             s = torch.matmul(torch.to(q, 15), torch.to(k, 15).transpose(-1, -2))
             p = torch.softmax(torch.to(s, 6) * scale + bias, -1)
             return torch.matmul(torch.to(p, 15), torch.to(v, 15))""");
-    static final ScriptFunction ATTEND_BF16_SCALED = new ScriptFunction("AttendBf16Scaled", "q, k, v, bias", """
-            s = torch.matmul(torch.to(q, 15), torch.to(k, 15).transpose(-1, -2))
-            p = torch.softmax(torch.to(s, 6) + bias, -1)
-            return torch.matmul(torch.to(p, 15), torch.to(v, 15))""");
 
     // torch's fused attention: the [T, keys] scores never exist whole (flash tiling), the backward keeps one logsumexp per row
     static final ScriptFunction SDPA = new ScriptFunction("Sdpa", "q, k, v, bias, scale",
@@ -82,8 +78,8 @@ public final class Attention {
 
     /** q [B, G, R, D] against k, v [B, G, keys, D] with a float32 bias broadcasting to [B, G, R, keys]; the output is bfloat16. */
     static NDArray attendBf16(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-        if (SDPA_BF16.available()) return SDPA_BF16.apply(q, k, v, bias, scale == null ? one(q) : scale);
-        return scale == null ? ATTEND_BF16_SCALED.apply(q, k, v, bias) : ATTEND_BF16.apply(q, k, v, bias, scale);
+        NDArray s = scale == null ? one(q) : scale;
+        return SDPA_BF16.available() ? SDPA_BF16.apply(q, k, v, bias, s) : ATTEND_BF16.apply(q, k, v, bias, s);
     }
 
     private static NDArray one(NDArray like) {
