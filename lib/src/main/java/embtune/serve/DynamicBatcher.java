@@ -10,14 +10,15 @@ import java.util.function.Function;
 
 /**
  * Requests from many clients, embedded together: a worker thread takes the oldest waiting job,
- * then keeps taking jobs until {@code maxBatch} inputs are gathered or {@code maxWaitMs} has passed
- * since the first, and embeds them in one call (which sorts by length, so little is padded). The
+ * then keeps taking jobs until it holds its share of the inputs in the server ({@link #share}: all of
+ * them with one worker, half with two), or {@code maxBatch}, or {@code maxWaitMs} has passed since
+ * the first, and embeds them in one call (which sorts by length, so little is padded). The
  * queue is bounded: when it is full a job is refused at once ({@link #offer} returns null), never
  * queued without end.
  *
  * <p>With several workers, one gathers while the others embed: the gathering is taken in turn (a
- * lock), so two idle workers do not split the requests that arrive together into two half batches,
- * and the requests that arrive during a forward pass are already a batch when it ends. On a CPU
+ * lock), and a gatherer leaves the other workers their share, so the requests that arrive during a
+ * forward pass are the next batch when a worker is free, and a burst is split between the workers. On a CPU
  * this is what keeps the cores busy: a second pass computes while the first one's answers are
  * written and the next requests read, and each pass runs on its own share of the cores, so a
  * connection thread that takes a core delays one pass instead of stalling every core's part of it.
@@ -37,6 +38,8 @@ public final class DynamicBatcher<I> implements AutoCloseable {
     private volatile boolean closing;
     private long batches, inputs;
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    /** Inputs offered and not yet answered: queued, or in a pass. */
+    private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
 
     public DynamicBatcher(String name, Function<List<I>, float[][]> embed, int maxBatch, long maxWaitMs, int maxQueued) {
         this(name, embed, maxBatch, maxWaitMs, maxQueued, 1, () -> {});
@@ -69,7 +72,11 @@ public final class DynamicBatcher<I> implements AutoCloseable {
         Job<I> job = new Job<>(List.copyOf(inputs), new CompletableFuture<>());
         if (!queue.offer(job)) return null;
         pending.incrementAndGet();
-        job.result().whenComplete((v, e) -> pending.decrementAndGet());
+        outstanding.addAndGet(job.inputs().size());
+        job.result().whenComplete((v, e) -> {
+            pending.decrementAndGet();
+            outstanding.addAndGet(-job.inputs().size());
+        });
         return job.result();
     }
 
@@ -97,7 +104,8 @@ public final class DynamicBatcher<I> implements AutoCloseable {
             List<Job<I>> jobs = new ArrayList<>(List.of(first));
             int count = first.inputs().size();
             long deadline = System.nanoTime() + maxWaitNanos;
-            while (count < maxBatch) {
+            int target = Math.min(maxBatch, share(outstanding.get(), workers.size()));
+            while (count < target) {
                 Job<I> next = queue.peek();
                 if (next != null && count + next.inputs().size() > maxBatch) break; // it starts the next batch
                 try {
@@ -113,6 +121,17 @@ public final class DynamicBatcher<I> implements AutoCloseable {
         } finally {
             gathering.unlock();
         }
+    }
+
+    /**
+     * A gatherer's fair share: the inputs now in the server (queued, or in another worker's pass) over the
+     * workers, rounded up. It stops gathering there instead of waiting out max_wait_ms for a full batch: with
+     * one worker it takes what is queued and goes (a batch forms while the pass runs, as in
+     * text-embeddings-inference); with two, clients answered by one pass are the next pass's batch while the
+     * other computes, where one gatherer taking everything left the second worker idle (bench/README.md).
+     */
+    static int share(int outstanding, int workers) {
+        return Math.max(1, (outstanding + workers - 1) / workers);
     }
 
     private void run(List<Job<I>> jobs, int count) {

@@ -325,7 +325,11 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /** One batch of rows from many requests: the base alone, or each row through its own adapter in the same forward passes. */
+    /** Runs before each forward pass; tests hold a pass open with it (a request queued, unanswered). */
+    volatile Runnable beforePass = () -> {};
+
     private float[][] embed(List<Row> rows) {
+        beforePass.run();
         List<long[]> ids = rows.stream().map(Row::ids).toList();
         if (adapters == null || rows.stream().allMatch(r -> r.adapter() == null)) return model.embedTokens(ids);
         return model.embedTokens(ids, (chunk, forward) -> {

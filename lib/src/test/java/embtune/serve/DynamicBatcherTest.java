@@ -39,22 +39,49 @@ class DynamicBatcherTest {
     }
 
     @Test
-    void requestsArrivingTogetherAreOneBatchEvenWithTwoIdleWorkers() throws Exception {
+    void aBurstIsSplitBetweenTwoWorkersNeitherTakingMoreThanItsShare() throws Exception {
         Recorder model = new Recorder();
+        model.hold = new CountDownLatch(1);
         try (DynamicBatcher<Integer> b = new DynamicBatcher<>("t", model, 64, 1000, 64, 2, () -> {})) {
             List<CompletableFuture<float[][]>> answers = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                answers.add(b.offer(List.of(i, 100 + i)));
-                Thread.sleep(10); // time for an idle worker to wake: without the turn it would take the next request
-            }
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 16; i++) answers.add(b.offer(List.of(i, 100 + i)));
+            // whenever the first gatherer started, at most half of the 32 inputs were its share: the rest wait for the second
+            for (int i = 0; i < 500 && model.running.get() < 2; i++) Thread.sleep(10);
+            assertEquals(2, model.mostAtOnce.get(), "both workers embed the burst: " + model.batches);
+            model.hold.countDown();
+            for (int i = 0; i < 16; i++) {
                 float[][] v = answers.get(i).get(10, TimeUnit.SECONDS);
                 assertArrayEquals(new float[] {i, i}, v[0], "each request gets its own rows, in order");
                 assertArrayEquals(new float[] {100 + i, 100 + i}, v[1]);
             }
-            assertEquals(1, model.batches.size(), "one gatherer at a time: the second idle worker did not take half: " + model.batches);
-            assertEquals(16, model.batches.get(0).size());
+            for (List<Integer> batch : model.batches) assertTrue(batch.size() <= 16, "a batch over half the burst: " + model.batches);
         }
+    }
+
+    @Test
+    void aWorkerHoldingEveryWaitingInputDoesNotWaitForCompany() throws Exception {
+        Recorder model = new Recorder();
+        model.hold = new CountDownLatch(1);
+        try (DynamicBatcher<Integer> b = new DynamicBatcher<>("t", model, 64, 60_000, 64)) {
+            CompletableFuture<float[][]> first = b.offer(List.of(0));
+            for (int i = 0; i < 500 && model.running.get() < 1; i++) Thread.sleep(10);
+            List<CompletableFuture<float[][]>> queued = new ArrayList<>();
+            for (int i = 1; i <= 5; i++) queued.add(b.offer(List.of(i))); // they arrive while the pass runs
+            model.hold.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            // the five are all there is: the next pass starts at once, not after the 60 s max wait
+            for (int i = 0; i < 5; i++) assertArrayEquals(new float[] {i + 1, i + 1}, queued.get(i).get(10, TimeUnit.SECONDS)[0]);
+            assertEquals(List.of(List.of(0), List.of(1, 2, 3, 4, 5)), model.batches);
+        }
+    }
+
+    @Test
+    void theShareIsTheInputsInTheServerOverTheWorkersRoundedUp() {
+        assertEquals(16, DynamicBatcher.share(16, 1));
+        assertEquals(8, DynamicBatcher.share(16, 2));
+        assertEquals(9, DynamicBatcher.share(17, 2));
+        assertEquals(1, DynamicBatcher.share(1, 2));
+        assertEquals(1, DynamicBatcher.share(0, 2), "at least the job in hand");
     }
 
     @Test

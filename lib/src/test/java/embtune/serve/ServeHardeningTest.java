@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -230,11 +231,19 @@ class ServeHardeningTest {
 
     @Test
     void closeDrainsWithinItsTimeoutAnswering503ToNewRequests() throws Exception {
-        EmbeddingServer server = EmbeddingServer.start(model, EmbeddingServer.Options.defaults().port(0).maxWaitMs(2000).drainTimeoutMs(8000));
+        EmbeddingServer server = EmbeddingServer.start(model, EmbeddingServer.Options.defaults().port(0).drainTimeoutMs(8000));
+        CountDownLatch passHeld = new CountDownLatch(1);
+        server.beforePass = () -> {
+            try {
+                passHeld.await(2, TimeUnit.SECONDS); // the queued request's pass runs into the drain
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
         for (int i = 0; i < 16; i++) connect(server); // stalled clients do not hold the drain
         CompletableFuture<HttpResponse<String>> queued = http.sendAsync(HttpRequest.newBuilder(URI.create(server.address() + "/v1/embeddings"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"input\": \"queued before the drain\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        for (int i = 0; i < 1000 && server.pending() == 0; i++) Thread.sleep(10); // queued, waiting out max_wait_ms
+        for (int i = 0; i < 1000 && server.pending() == 0; i++) Thread.sleep(10); // taken, its pass held
         long start = System.nanoTime();
         CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
         Thread.sleep(200);
@@ -243,6 +252,7 @@ class ServeHardeningTest {
         JsonNode e = JSON.readTree(late.body()).get("error");
         assertTrue(e.get("message").asText().contains("shutting down"), late.body());
         assertEquals("shutting_down", e.get("code").asText());
+        passHeld.countDown();
         assertEquals(200, queued.get(10, TimeUnit.SECONDS).statusCode(), "a request taken before the drain is answered");
         closing.get(10, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
