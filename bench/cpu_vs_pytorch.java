@@ -196,14 +196,14 @@ public class cpu_vs_pytorch {
             List<String> texts = new ArrayList<>();
             for (int i = 0; i < 32 * 8; i++) texts.add("text " + i); // random 128-token ids, as the peer draws
             try (Embedder m = Embedder.random(Presets.qwen3Embedding06B(2), new Pooling(Pooling.Mode.LAST_TOKEN, true), "cpu", 0, 128)) {
-                m.precision(precision);
+                m.precision(precision).inferenceOnly(); // as embed readies its model
                 r.put("sentences_per_s", medianRate(texts.size(), () -> m.embed(texts)));
                 r.put("sentences", texts.size());
             }
         } else if (w.startsWith("embed") || w.startsWith("latency")) {
             List<String> texts = stsb();
             try (Embedder m = Embedder.load(modelDir(w), Embedder.Options.defaults().batchSize(64))) {
-                m.precision(precision);
+                m.precision(precision).inferenceOnly(); // as embed readies its model
                 if (w.startsWith("latency")) r.putAll(latencies(texts, t -> m.embed(List.of(t))));
                 else {
                     r.put("sentences_per_s", medianRate(texts.size(), () -> m.embed(texts)));

@@ -45,7 +45,7 @@ public class serve_load {
         List<String> pool = new ArrayList<>();
         for (var r : Dataset.load(embtune.data.Bundled.find("stsb-test.jsonl").toString())) pool.add(r.anchor());
         Path dir = embtune.hub.ModelResolver.resolve(a.get("model"));
-        try (Embedder model = Embedder.load(dir)) {
+        try (Embedder model = Embedder.load(dir).inferenceOnly()) { // as serve readies its model
             Map<String, float[]> truth = new java.util.concurrent.ConcurrentHashMap<>();
             float[][] all = model.embed(pool);
             for (int i = 0; i < pool.size(); i++) truth.put(pool.get(i), all[i]);

@@ -59,7 +59,7 @@ public final class EmbedCommand {
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
         try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts, Cli.hub(a))) {
-            ModelArgs.precision(a, m);
+            ModelArgs.forInference(a, m);
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {

@@ -56,7 +56,7 @@ public final class EvalCommand {
             for (String m : models) {
                 var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"));
                 try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts, Cli.hub(a))) {
-                    ModelArgs.precision(a, e);
+                    ModelArgs.forInference(a, e);
                     Map<String, Double> metrics = new LinkedHashMap<>();
                     Path asDir = Path.of(spec);
                     if (RetrievalData.isRetrievalFolder(asDir)) metrics.putAll(RetrievalData.load(asDir).evaluate(e));

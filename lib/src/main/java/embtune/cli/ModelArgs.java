@@ -24,15 +24,18 @@ public final class ModelArgs {
      * @param hub      where hub ids resolve (null: USE_HF's choice)
      */
     /**
-     * Sets --precision on a loaded model for inference: auto is fp32 (tf32 on a GPU), not the model's torch_dtype as
-     * in training; bf16 on a CPU without bfloat16 instructions runs fp32 and says so on stderr.
+     * Readies a loaded model for embed, eval and serve: --precision (auto is fp32, tf32 on a GPU, not the model's
+     * torch_dtype as in training; bf16 on a CPU without bfloat16 instructions runs fp32 and says so on stderr), then
+     * {@link Embedder#inferenceOnly()}.
      */
-    static void precision(Cli.Args a, Embedder m) {
+    static void forInference(Cli.Args a, Embedder m) {
+        m.precision(precision(a, m));
+        m.inferenceOnly(); // the weights are final now: small passes take the packed products
+    }
+
+    private static embtune.engine.Precision precision(Cli.Args a, Embedder m) {
         String asked = a.get("precision");
-        if (asked == null || asked.equalsIgnoreCase("auto")) {
-            m.precision(embtune.engine.Precision.parse("auto", m.device()));
-            return;
-        }
+        if (asked == null || asked.equalsIgnoreCase("auto")) return embtune.engine.Precision.parse("auto", m.device());
         embtune.engine.Precision.Choice c;
         try {
             c = embtune.engine.Precision.choose(asked, m.device(), null);
@@ -40,7 +43,7 @@ public final class ModelArgs {
             throw new Cli.UsageError("--precision: " + e.getMessage());
         }
         if (!c.reason().equals("asked")) System.err.println("embtune: --precision " + asked + " -> " + c);
-        m.precision(c.precision());
+        return c.precision();
     }
 
     public static Embedder load(String model, String adapters, Embedder.Options opts, embtune.hub.Hub hub) {

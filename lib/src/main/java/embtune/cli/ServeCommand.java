@@ -100,7 +100,7 @@ public final class ServeCommand {
         try {
             if (a.has("reranker"))
                 reranker = RerankCommand.load(a.get("reranker"), embtune.rerank.Reranker.Options.defaults().device(a.get("device")).batchSize(perPass), Cli.hub(a));
-            ModelArgs.precision(a, model);
+            ModelArgs.forInference(a, model);
             if (!named.isEmpty() || a.has("adapters_dir")) {
                 adapters = AdapterSet.on(model);
                 for (var e : named.entrySet()) adapters.add(e.getKey(), e.getValue()); // a broken one named here stops the start

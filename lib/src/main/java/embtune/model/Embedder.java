@@ -311,6 +311,28 @@ public final class Embedder implements AutoCloseable {
         return precision;
     }
 
+    /** Linear weights past this are not copied by {@link #inferenceOnly()}: the copy takes as much memory again. */
+    static final long PACK_AT_MOST_BYTES = 1L << 30;
+
+    /**
+     * Declares that this model only embeds from now on (embed, eval, serve): on a CPU in float32, linear
+     * layers keep a copy of their weights reordered for oneDNN, which runs passes of a few texts about twice
+     * as fast as MKL's sgemm (bench/README.md). The copies take as much memory again as those weights, so a
+     * model whose linear weights pass 1 GiB is left as it is; training the model afterwards drops them.
+     */
+    public Embedder inferenceOnly() {
+        long bytes = 0;
+        for (var m : encoder.namedModules().values())
+            if (m instanceof embtune.nn.Linear l) bytes += l.in * l.out * 4;
+        if (device().isGpu() || precision.computeType() != ai.djl.ndarray.types.DataType.FLOAT32) return this;
+        if (bytes > PACK_AT_MOST_BYTES) {
+            embtune.Log.note(String.format("linear weights of %.1f GiB: not copied for oneDNN's small passes (at most 1 GiB)", bytes / (double) (1L << 30)));
+            return this;
+        }
+        encoder.packForInference();
+        return this;
+    }
+
     /** Cosine similarity of two texts. */
     public float similarity(String a, String b) {
         float[][] v = embed(a, b);

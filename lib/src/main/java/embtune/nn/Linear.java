@@ -22,6 +22,7 @@ public class Linear extends Module {
     private float loraDropout;
     private NDArray scaling;
     private RowAdapters rowAdapters;
+    private NDArray packed; // the weight in oneDNN's layout, for inference (see packForInference)
 
     /**
      * Many adapters at once, one per batch row (serving, see embtune.lora.AdapterSet): given the base
@@ -56,6 +57,17 @@ public class Linear extends Module {
     static final ScriptFunction ADD_PRODUCT_BF16 = new ScriptFunction("AddProductBf16", "y, a, w",
             "return y.addmm_(torch.to(a, 15), torch.to(w, 15).t().contiguous())");
 
+    // Inference in float32 on a CPU: oneDNN's matmul on a weight reordered once into its blocked layout. MKL's sgemm,
+    // which torch.linear calls, packs the whole weight into a buffer on every call: for a pass of a few rows that copy,
+    // not the product, is the cost (bench/README.md), and it is what ONNX Runtime avoids by packing at load time
+    static final ScriptFunction REORDER = new ScriptFunction("ReorderLinearWeight", "w", "return ops.mkldnn._reorder_linear_weight(w, 64)");
+    static final ScriptFunction PACKED_AFFINE = new ScriptFunction("PackedAffine", "x, w, b",
+            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(x, w, b, \"none\", no_scalars, \"\")");
+    static final ScriptFunction PACKED_LINEAR = new ScriptFunction("PackedLinear", "x, w",
+            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(x, w, None, \"none\", no_scalars, \"\")");
+    /** Passes of more rows than this keep MKL's sgemm: there its packing is spread over enough rows to cost nothing. */
+    static final long PACKED_MAX_ROWS = 256;
+
     public NDArray forward(NDArray x) {
         if (loraA == null && rowAdapters != null)
             return Scopes.keep(() -> rowAdapters.addTo(embtune.engine.Cast.toFloat32(base(x)), x)); // the adapters' stacks are float32
@@ -75,6 +87,11 @@ public class Linear extends Module {
     }
 
     private NDArray base(NDArray x) {
+        if (packed != null && !Torch.recording() && computeType() == ai.djl.ndarray.types.DataType.FLOAT32
+                && x.getShape().size() / in <= PACKED_MAX_ROWS) {
+            NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in);
+            return unflatten(bias == null ? PACKED_LINEAR.apply(rows, packed) : PACKED_AFFINE.apply(rows, packed, weight(bias)), x);
+        }
         if (bf16Products()) {
             NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in); // addmm (bias fused) takes matrices
             NDArray y = bias == null ? LINEAR_BF16.apply(rows, weight(weight)) : AFFINE_BF16.apply(rows, weight(weight), weight(bias));
@@ -124,8 +141,40 @@ public class Linear extends Module {
     public Linear loraA() { return loraA; }
     public Linear loraB() { return loraB; }
 
+    /**
+     * Keeps a copy of the weight in oneDNN's layout for passes of up to {@link #PACKED_MAX_ROWS} rows run
+     * without autograd: the weight must not change afterwards (a merge or {@code train(true)} drops the copy).
+     * On a CPU only, where this libtorch has the ops; returns the bytes the copy takes (0 if none was made).
+     */
+    public long packForInference() {
+        dropPacked();
+        NDArray w = array(weight);
+        if (w.getDevice().isGpu() || w.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32 || !REORDER.available()
+                || !(bias == null ? PACKED_LINEAR : PACKED_AFFINE).available()) return 0;
+        packed = REORDER.apply(w);
+        packed.attach(w.getManager());
+        return w.size() * 4;
+    }
+
+    /** Whether small inference passes read a packed copy of the weight ({@link #packForInference}). */
+    public boolean isPacked() {
+        return packed != null;
+    }
+
+    private void dropPacked() {
+        if (packed != null) packed.close();
+        packed = null;
+    }
+
+    @Override
+    public void train(boolean on) {
+        if (on) dropPacked(); // training changes the weight the copy was made from
+        super.train(on);
+    }
+
     /** {@code W <- W + scaling * B A}, then the adapter is gone (PEFT's merge_and_unload). */
     public void mergeLora() {
+        dropPacked();
         NDArray delta = array(loraB.weight).matMul(array(loraA.weight)).mul(scaling);
         array(weight).addi(delta);
         delta.close();

@@ -61,6 +61,18 @@ class EmbedderTest {
     }
 
     @Test
+    void inferenceOnlyModelsGiveTheFixtureVectors() {
+        for (String fixture : java.util.List.of("tiny-bert", "tiny-qwen3", "tiny-qwen2", "tiny-modernbert")) {
+            try (Embedder m = Embedder.load(Fixtures.dir(fixture)).inferenceOnly()) {
+                long packed = m.encoder().namedModules().values().stream()
+                        .filter(x -> x instanceof embtune.nn.Linear l && l.isPacked()).count();
+                assertTrue(packed > 0, fixture + ": no linear layer holds a packed copy");
+                assertTrue(Fixtures.maxDiff(m.embed(texts(fixture)), expected(fixture)) < 1e-5, fixture);
+            }
+        }
+    }
+
+    @Test
     void queryPromptIsPrepended() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-qwen3"), Embedder.Options.defaults().queryPrompt("Instruct: find\nQuery:"))) {
             float[][] q = m.embedQueries(List.of("hi"));
