@@ -304,29 +304,33 @@ public final class Embedder implements AutoCloseable {
     public Embedder precision(Precision p) {
         encoder.computeIn(p.computeType());
         this.precision = p;
-        return this;
+        return inferenceOnly ? inferenceOnly() : this; // copies in the new compute dtype
     }
 
     public Precision precision() {
         return precision;
     }
 
-    /** Linear weights past this are not copied by {@link #inferenceOnly()}: the copy takes as much memory again. */
+    /** Packed copies past this are not made by {@link #inferenceOnly()}: they take memory beside the weights. */
     static final long PACK_AT_MOST_BYTES = 1L << 30;
+    private boolean inferenceOnly;
 
     /**
-     * Declares that this model only embeds from now on (embed, eval, serve): on a CPU in float32, linear
-     * layers keep a copy of their weights reordered for oneDNN, which runs passes of a few texts about twice
-     * as fast as MKL's sgemm (bench/README.md). The copies take as much memory again as those weights, so a
-     * model whose linear weights pass 1 GiB is left as it is; training the model afterwards drops them.
+     * Declares that this model only embeds from now on (embed, eval, serve): on a CPU, in float32 or bf16,
+     * linear layers keep a copy of their weights reordered for oneDNN (bfloat16 under bf16), which runs
+     * passes of a few texts up to twice as fast: MKL's sgemm packs the whole float32 weight on every call,
+     * and bf16 casts it on every call (bench/README.md). The copies take memory beside the weights (as much again in float32, half
+     * in bf16), so none is made past 1 GiB; a later {@link #precision} makes them again, training drops them.
      */
     public Embedder inferenceOnly() {
+        inferenceOnly = true;
+        boolean bf16 = precision.computeType() == ai.djl.ndarray.types.DataType.BFLOAT16;
+        if (device().isGpu() || !(bf16 || precision.computeType() == ai.djl.ndarray.types.DataType.FLOAT32)) return this;
         long bytes = 0;
         for (var m : encoder.namedModules().values())
-            if (m instanceof embtune.nn.Linear l) bytes += l.in * l.out * 4;
-        if (device().isGpu() || precision.computeType() != ai.djl.ndarray.types.DataType.FLOAT32) return this;
+            if (m instanceof embtune.nn.Linear l) bytes += embtune.nn.Linear.packedBytes(l.in * l.out, bf16);
         if (bytes > PACK_AT_MOST_BYTES) {
-            embtune.Log.note(String.format("linear weights of %.1f GiB: not copied for oneDNN's small passes (at most 1 GiB)", bytes / (double) (1L << 30)));
+            embtune.Log.note(String.format("linear weights of %.1f GiB as packed: not copied for oneDNN (at most 1 GiB)", bytes / (double) (1L << 30)));
             return this;
         }
         encoder.packForInference();

@@ -23,6 +23,7 @@ public class Linear extends Module {
     private NDArray scaling;
     private RowAdapters rowAdapters;
     private NDArray packed; // the weight in oneDNN's layout, for inference (see packForInference)
+    private ai.djl.ndarray.types.DataType packedFor; // the compute dtype it was made for
 
     /**
      * Many adapters at once, one per batch row (serving, see embtune.lora.AdapterSet): given the base
@@ -65,7 +66,17 @@ public class Linear extends Module {
             "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(x, w, b, \"none\", no_scalars, \"\")");
     static final ScriptFunction PACKED_LINEAR = new ScriptFunction("PackedLinear", "x, w",
             "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(x, w, None, \"none\", no_scalars, \"\")");
-    /** Passes of more rows than this keep MKL's sgemm: there its packing is spread over enough rows to cost nothing. */
+    // under bf16 the copy is bfloat16: no cast of the weight per call (the per-use cast the training path pays)
+    static final ScriptFunction REORDER_BF16 = new ScriptFunction("ReorderLinearWeightBf16", "w",
+            "return ops.mkldnn._reorder_linear_weight(torch.to(w, 15), 64)");
+    static final ScriptFunction PACKED_AFFINE_BF16 = new ScriptFunction("PackedAffineBf16", "x, w, b",
+            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(torch.to(x, 15), w, torch.to(b, 15), \"none\", no_scalars, \"\")");
+    static final ScriptFunction PACKED_LINEAR_BF16 = new ScriptFunction("PackedLinearBf16", "x, w",
+            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(torch.to(x, 15), w, None, \"none\", no_scalars, \"\")");
+    /**
+     * Passes of more rows than this keep torch.linear (float32: MKL's sgemm, whose packing is spread over enough rows
+     * there to cost little; bf16: the weight cast per call), where the copy was not measured to win.
+     */
     static final long PACKED_MAX_ROWS = 256;
 
     public NDArray forward(NDArray x) {
@@ -87,10 +98,12 @@ public class Linear extends Module {
     }
 
     private NDArray base(NDArray x) {
-        if (packed != null && !Torch.recording() && computeType() == ai.djl.ndarray.types.DataType.FLOAT32
-                && x.getShape().size() / in <= PACKED_MAX_ROWS) {
+        if (packed != null && !Torch.recording() && packedFor == computeType() && x.getShape().size() / in <= PACKED_MAX_ROWS) {
             NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in);
-            return unflatten(bias == null ? PACKED_LINEAR.apply(rows, packed) : PACKED_AFFINE.apply(rows, packed, weight(bias)), x);
+            NDArray y = bf16Products()
+                    ? (bias == null ? PACKED_LINEAR_BF16.apply(rows, packed) : PACKED_AFFINE_BF16.apply(rows, packed, array(bias)))
+                    : (bias == null ? PACKED_LINEAR.apply(rows, packed) : PACKED_AFFINE.apply(rows, packed, array(bias)));
+            return unflatten(y, x);
         }
         if (bf16Products()) {
             NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in); // addmm (bias fused) takes matrices
@@ -142,18 +155,29 @@ public class Linear extends Module {
     public Linear loraB() { return loraB; }
 
     /**
-     * Keeps a copy of the weight in oneDNN's layout for passes of up to {@link #PACKED_MAX_ROWS} rows run
-     * without autograd: the weight must not change afterwards (a merge or {@code train(true)} drops the copy).
-     * On a CPU only, where this libtorch has the ops; returns the bytes the copy takes (0 if none was made).
+     * Keeps a copy of the weight in oneDNN's layout, in the compute dtype (float32 or bfloat16), for passes of up
+     * to {@link #PACKED_MAX_ROWS} rows run without autograd: the
+     * weight must not change afterwards (a merge or {@code train(true)} drops the copy). On a CPU only, where
+     * this libtorch has the ops; returns the bytes the copy takes (0 if none was made).
      */
     public long packForInference() {
         dropPacked();
         NDArray w = array(weight);
-        if (w.getDevice().isGpu() || w.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32 || !REORDER.available()
-                || !(bias == null ? PACKED_LINEAR : PACKED_AFFINE).available()) return 0;
-        packed = REORDER.apply(w);
+        boolean bf16 = bf16Products();
+        ScriptFunction reorder = bf16 ? REORDER_BF16 : REORDER;
+        ScriptFunction product = bf16 ? (bias == null ? PACKED_LINEAR_BF16 : PACKED_AFFINE_BF16) : (bias == null ? PACKED_LINEAR : PACKED_AFFINE);
+        if (w.getDevice().isGpu() || w.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32
+                || !(bf16 ? embtune.engine.Precision.cpuHasBf16() : computeType() == ai.djl.ndarray.types.DataType.FLOAT32)
+                || !reorder.available() || !product.available()) return 0; // oneDNN's bf16 product wants the instructions
+        packed = reorder.apply(w);
         packed.attach(w.getManager());
-        return w.size() * 4;
+        packedFor = computeType();
+        return packedBytes(w.size(), bf16);
+    }
+
+    /** The bytes a packed copy of {@code params} weights takes. */
+    public static long packedBytes(long params, boolean bf16) {
+        return params * (bf16 ? 2 : 4);
     }
 
     /** Whether small inference passes read a packed copy of the weight ({@link #packForInference}). */

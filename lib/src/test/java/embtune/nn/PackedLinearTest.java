@@ -38,6 +38,25 @@ class PackedLinearTest {
     }
 
     @Test
+    void underBf16TheCopyIsBfloat16AndGivesTheSameProducts() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(embtune.engine.Precision.cpuHasBf16(), "this CPU has no bfloat16 instructions");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Linear l = new Linear(48, 80, true);
+            RandomInit.apply(l, m, 3);
+            l.computeIn(ai.djl.ndarray.types.DataType.BFLOAT16);
+            NDArray x = m.randomNormal(new Shape(2, 7, 48));
+            NDArray plain = embtune.engine.Cast.toFloat32(l.forward(x));
+            assertEquals(embtune.nn.Linear.packedBytes(48 * 80, true), l.packForInference());
+            NDArray packedOut = l.forward(x);
+            assertTrue(embtune.engine.Cast.isBf16(packedOut), "the product stays bfloat16 for what follows, as autocast keeps it");
+            // the same bfloat16 operands, float32 accumulation: only the order of the sums may differ
+            assertTrue(maxRelative(embtune.engine.Cast.toFloat32(packedOut), plain) < 1e-2 / 8, "" + maxRelative(embtune.engine.Cast.toFloat32(packedOut), plain));
+            l.weight.getArray().muli(2); // behind the copy's back
+            assertTrue(maxRelative(embtune.engine.Cast.toFloat32(l.forward(x)), embtune.engine.Cast.toFloat32(packedOut)) < 1e-6, "the pass read the copy");
+        }
+    }
+
+    @Test
     void smallPassesReadTheCopyLargeOnesAndRecordedOnesTheWeight() {
         try (NDManager m = NDManager.newBaseManager()) {
             Linear l = new Linear(16, 8, true);
