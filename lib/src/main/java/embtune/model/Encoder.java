@@ -21,11 +21,16 @@ public abstract class Encoder extends Module {
     /**
      * What every layer reads besides h: attention biases, {@code full} for global layers and
      * {@code local} for sliding ones (or null), and per-batch rotary tables (cos, signed sin: see {@link Rope#rotate}) where
-     * positions are not simply 0..T-1 (Qwen2-VL's M-RoPE), else null.
+     * positions are not simply 0..T-1 (Qwen2-VL's M-RoPE), else null; {@code causalUnpadded}: {@code full} is
+     * the causal pattern alone (no row of the batch is padded), which the fused kernel can apply itself.
      */
-    public record Masks(NDArray full, NDArray local, ai.djl.ndarray.NDList rotary) {
+    public record Masks(NDArray full, NDArray local, ai.djl.ndarray.NDList rotary, boolean causalUnpadded) {
         public Masks(NDArray full, NDArray local) {
-            this(full, local, null);
+            this(full, local, null, false);
+        }
+
+        public Masks(NDArray full, NDArray local, ai.djl.ndarray.NDList rotary) {
+            this(full, local, rotary, false);
         }
 
         /** The arrays, to keep them past the scope they were made in. */

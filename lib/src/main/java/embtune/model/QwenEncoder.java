@@ -11,6 +11,7 @@ import embtune.nn.ModuleList;
 import embtune.nn.RmsNorm;
 import embtune.nn.Rope;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.NDManager;
 
 /**
@@ -34,7 +35,9 @@ public class QwenEncoder extends Encoder {
 
     @Override
     public Masks masks(NDArray attentionMask) {
-        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0, activations()), null);
+        // no padding anywhere (every row as long as the batch): the fused kernel's is_causal, as transformers passes it
+        boolean unpadded = attentionMask.min().toType(DataType.INT64, false).getLong() == 1;
+        return new Masks(biases.of(attentionMask, Attention.Pattern.CAUSAL, 0, activations()), null, null, unpadded);
     }
 
     @Override
@@ -123,7 +126,7 @@ public class QwenEncoder extends Encoder {
             qh = Scopes.keep(() -> rotate(q0, masks, true));
             kh = Scopes.keep(() -> rotate(k0, masks, false));
             NDArray q = qh, k = kh;
-            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), null)));
+            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), null, masks.causalUnpadded())));
         }
 
         /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE); queries scaled. */

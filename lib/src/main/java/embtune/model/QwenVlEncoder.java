@@ -58,7 +58,7 @@ public class QwenVlEncoder extends QwenEncoder {
         if (inputs.size() < 3) return text;
         // angle[b, t, j] = position[axis(j), b, t] * inv_freq[j]: a product with two exact zeros added, as torch's float32 outer product
         NDArray angles = inputs.get(2).toType(DataType.FLOAT32, false).transpose(1, 2, 0).matMul(sections).expandDims(1);
-        return new Masks(text.full(), text.local(), new NDList(angles.cos(), angles.sin().muli(sinSigns)));
+        return new Masks(text.full(), text.local(), new NDList(angles.cos(), angles.sin().muli(sinSigns)), text.causalUnpadded());
     }
 
     @Override

@@ -44,7 +44,21 @@ public final class Attention {
      * {@link #attendMerged} zeroes it.
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+        return attend(q, k, v, bias, scale, false);
+    }
+
+    /**
+     * As above; {@code causalUnpadded}: the bias is the causal pattern alone (no padding in the batch), so the fused
+     * kernel may apply it itself (is_causal, as transformers calls it then), skipping the scores above the diagonal.
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded) {
         long[] s = q.getShape().getShape();
+        if (causalUnpadded && s[2] == k.getShape().get(2)) {
+            boolean bf16 = Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v);
+            NDArray sc = scale == null ? one(q) : scale;
+            if (bf16 && SDPA_CAUSAL_BF16.available()) return SDPA_CAUSAL_BF16.apply(q, k, v, sc);
+            if (!bf16 && q.getDataType() == DataType.FLOAT32 && s[2] >= sdpaFromKeys && SDPA_CAUSAL.available()) return SDPA_CAUSAL.apply(q, k, v, sc);
+        }
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
         if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
@@ -68,6 +82,23 @@ public final class Attention {
     // torch's fused attention: the [T, keys] scores never exist whole (flash tiling), the backward keeps one logsumexp per row
     static final ScriptFunction SDPA = new ScriptFunction("Sdpa", "q, k, v, bias, scale",
             "return torch.scaled_dot_product_attention(q, k, v, bias, 0.0, False, scale=float(scale))");
+
+    // causal with no padding: no mask array, the kernel skips the blocks above the diagonal. Keys and values are
+    // repeated to the query heads (consecutive query heads share one; libtorch's enable_gqa runs the unfused math here)
+    static final ScriptFunction SDPA_CAUSAL = new ScriptFunction("SdpaCausal", "q, k, v, scale", """
+            rep = q.size(1) // k.size(1)
+            if rep > 1:
+                k = torch.repeat_interleave(k, rep, 1)
+                v = torch.repeat_interleave(v, rep, 1)
+            return torch.scaled_dot_product_attention(q, k, v, None, 0.0, True, scale=float(scale))""");
+    static final ScriptFunction SDPA_CAUSAL_BF16 = new ScriptFunction("SdpaCausalBf16", "q, k, v, scale", """
+            rep = q.size(1) // k.size(1)
+            k = torch.to(k, 15)
+            v = torch.to(v, 15)
+            if rep > 1:
+                k = torch.repeat_interleave(k, rep, 1)
+                v = torch.repeat_interleave(v, rep, 1)
+            return torch.scaled_dot_product_attention(torch.to(q, 15), k, v, None, 0.0, True, scale=float(scale))""");
 
     // the same under bf16 (what transformers runs under autocast): the scores stay float32 inside the kernel, where
     // a bfloat16 matmul would round them before the softmax. The mask must be in q's dtype: float32's lowest value
@@ -120,9 +151,15 @@ public final class Attention {
      * copy, so it costs neither a T x T array nor another [B, T, H*D] one.
      */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+        return attendMerged(q, k, v, bias, scale, false);
+    }
+
+    /** As above, for a causal bias with no padding in the batch (see {@link #attend(NDArray, NDArray, NDArray, NDArray, NDArray, boolean)}). */
+    public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded) {
         long[] s = q.getShape().getShape();
         return Scopes.keep(() -> {
-            NDArray merged = attend(q, k, v, bias, scale).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+            NDArray merged = attend(q, k, v, bias, scale, causalUnpadded).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+            if (causalUnpadded) return merged; // every query sees at least itself
             // while autograd records (training), the zeroing is left out: such a query's row feeds nothing but its own
             // position's later rows (masked as a key, excluded by pooling), so loss and gradients are the same without it
             if (Torch.recording()) return merged;

@@ -24,12 +24,16 @@ class AttentionTest {
 
     /** Output and q's gradient of attention over these inputs, with the fused kernel from {@code from} keys on. */
     static float[][] run(NDManager m, NDArray q0, NDArray k, NDArray v, NDArray bias, boolean bf16) {
+        return run(m, q0, k, v, bias, bf16, false);
+    }
+
+    static float[][] run(NDManager m, NDArray q0, NDArray k, NDArray v, NDArray bias, boolean bf16, boolean causalUnpadded) {
         NDArray q = q0.duplicate();
         q.setRequiresGradient(true);
         float[] out;
         try (var gc = Engine.getInstance().newGradientCollector()) {
             NDArray qq = bf16 ? Cast.to(q, ai.djl.ndarray.types.DataType.BFLOAT16) : q;
-            NDArray o = Cast.toFloat32(Attention.attend(qq, k, v, bias, Attention.scale(m, D)));
+            NDArray o = Cast.toFloat32(Attention.attend(qq, k, v, bias, Attention.scale(m, D), causalUnpadded));
             out = o.toFloatArray();
             // a gradient that depends on every output of a query that sees some key; a padded query's output reaches no
             // loss in a model (pooling masks it), and its gradient is whatever each kernel makes of an all-masked row
@@ -60,6 +64,28 @@ class AttentionTest {
             for (float x : bf16[0]) assertTrue(Float.isFinite(x), "a padded query (sees no key) stays finite in bf16");
             // inputs rounded to 8 significant bits: outputs within a few 2^-8 of values of order 1
             assertTrue(maxDiff(composed[0], bf16[0]) < 0.05 && maxDiff(composed[0], bf16[0]) > 1e-4, "bf16 output " + maxDiff(composed[0], bf16[0]));
+        }
+    }
+
+    @Test
+    void withoutPaddingTheFusedKernelAppliesTheCausalPatternItself() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            m.getEngine().setRandomSeed(4);
+            NDArray q = m.randomNormal(new Shape(B, H, T, D)), k = m.randomNormal(new Shape(B, KV, T, D)), v = m.randomNormal(new Shape(B, KV, T, D));
+            float[] ones = new float[B * T];
+            java.util.Arrays.fill(ones, 1f);
+            Attention.Biases biases = new Attention.Biases(m);
+            NDArray causal = biases.of(m.create(ones, new Shape(B, T)), Attention.Pattern.CAUSAL, 0);
+            float[][] composed = run(m, q, k, v, causal, false);
+            // the bias handed over sees everything: only a kernel that applies the causal pattern itself gets the causal result
+            NDArray seesAll = biases.of(m.create(ones, new Shape(B, T)), Attention.Pattern.ALL, 0);
+            float[][] kernel = withFusedFrom(0, () -> run(m, q, k, v, seesAll, false, true));
+            assertTrue(maxDiff(composed[0], kernel[0]) < 1e-5, "is_causal output " + maxDiff(composed[0], kernel[0]));
+            assertTrue(maxDiff(composed[1], kernel[1]) < 1e-4, "is_causal gradient " + maxDiff(composed[1], kernel[1]));
+            float[][] bf16 = run(m, q, k, v, seesAll, true, true);
+            assertTrue(maxDiff(composed[0], bf16[0]) < 0.05, "bf16 is_causal output " + maxDiff(composed[0], bf16[0]));
+            float[][] shortFp32 = run(m, q, k, v, causal, false, true); // under sdpaFromKeys: the composition with the bias
+            assertTrue(maxDiff(composed[0], shortFp32[0]) < 1e-6);
         }
     }
 
