@@ -318,8 +318,8 @@ public final class Embedder implements AutoCloseable {
     /**
      * Declares that this model only embeds from now on (embed, eval, serve): on a CPU, in float32 or bf16,
      * linear layers keep a copy of their weights reordered for oneDNN (bfloat16 under bf16), which runs
-     * passes of a few texts up to twice as fast: MKL's sgemm packs the whole float32 weight on every call,
-     * and bf16 casts it on every call (bench/README.md). The copies take memory beside the weights (as much again in float32, half
+     * float32 passes of a few texts up to twice as fast (MKL's sgemm packs the whole weight on every call) and
+     * saves bf16 passes the weight's cast on every call (bench/README.md). The copies take memory beside the weights (as much again in float32, half
      * in bf16), so none is made past 1 GiB; a later {@link #precision} makes them again, training drops them.
      */
     public Embedder inferenceOnly() {

@@ -74,10 +74,13 @@ public class Linear extends Module {
     static final ScriptFunction PACKED_LINEAR_BF16 = new ScriptFunction("PackedLinearBf16", "x, w",
             "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(torch.to(x, 15), w, None, \"none\", no_scalars, \"\")");
     /**
-     * Passes of more rows than this keep torch.linear (float32: MKL's sgemm, whose packing is spread over enough rows
-     * there to cost little; bf16: the weight cast per call), where the copy was not measured to win.
+     * Float32 passes of more rows than this keep torch.linear (MKL's sgemm, whose packing is spread over enough rows
+     * there to cost little: the copy was not measured to win); bf16 passes take the copy at every size, which saves
+     * them the weight's cast on every call.
      */
     static final long PACKED_MAX_ROWS = 256;
+    // a bench (-Dembtune.packedMaxRows=N) moves it to compare the two paths
+    static long packedMaxRows = Long.getLong("embtune.packedMaxRows", PACKED_MAX_ROWS);
 
     public NDArray forward(NDArray x) {
         if (loraA == null && rowAdapters != null)
@@ -98,7 +101,8 @@ public class Linear extends Module {
     }
 
     private NDArray base(NDArray x) {
-        if (packed != null && !Torch.recording() && packedFor == computeType() && x.getShape().size() / in <= PACKED_MAX_ROWS) {
+        if (packed != null && !Torch.recording() && packedFor == computeType()
+                && (bf16Products() || x.getShape().size() / in <= packedMaxRows)) {
             NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in);
             NDArray y = bf16Products()
                     ? (bias == null ? PACKED_LINEAR_BF16.apply(rows, packed) : PACKED_AFFINE_BF16.apply(rows, packed, array(bias)))
@@ -155,8 +159,8 @@ public class Linear extends Module {
     public Linear loraB() { return loraB; }
 
     /**
-     * Keeps a copy of the weight in oneDNN's layout, in the compute dtype (float32 or bfloat16), for passes of up
-     * to {@link #PACKED_MAX_ROWS} rows run without autograd: the
+     * Keeps a copy of the weight in oneDNN's layout, in the compute dtype, for passes run without autograd
+     * (float32: of up to {@link #PACKED_MAX_ROWS} rows; bfloat16: all): the
      * weight must not change afterwards (a merge or {@code train(true)} drops the copy). On a CPU only, where
      * this libtorch has the ops; returns the bytes the copy takes (0 if none was made).
      */
