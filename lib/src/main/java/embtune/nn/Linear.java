@@ -4,6 +4,7 @@ import embtune.engine.Scopes;
 import embtune.engine.ScriptFunction;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
@@ -23,7 +24,7 @@ public class Linear extends Module {
     private NDArray scaling;
     private RowAdapters rowAdapters;
     private NDArray packed; // the weight in oneDNN's layout, for inference (see packForInference)
-    private ai.djl.ndarray.types.DataType packedFor; // the compute dtype it was made for
+    private DataType packedFor; // the compute dtype it was made for
 
     /**
      * Many adapters at once, one per batch row (serving, see embtune.lora.AdapterSet): given the base
@@ -170,8 +171,8 @@ public class Linear extends Module {
         boolean bf16 = bf16Products();
         ScriptFunction reorder = bf16 ? REORDER_BF16 : REORDER;
         ScriptFunction product = bf16 ? (bias == null ? PACKED_LINEAR_BF16 : PACKED_AFFINE_BF16) : (bias == null ? PACKED_LINEAR : PACKED_AFFINE);
-        if (w.getDevice().isGpu() || w.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32
-                || !(bf16 ? embtune.engine.Precision.cpuHasBf16() : computeType() == ai.djl.ndarray.types.DataType.FLOAT32)
+        if (w.getDevice().isGpu() || w.getDataType() != DataType.FLOAT32
+                || !(bf16 ? embtune.engine.Precision.cpuHasBf16() : computeType() == DataType.FLOAT32)
                 || !reorder.available() || !product.available()) return 0; // oneDNN's bf16 product wants the instructions
         packed = reorder.apply(w);
         packed.attach(w.getManager());
