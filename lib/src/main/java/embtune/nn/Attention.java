@@ -53,18 +53,18 @@ public final class Attention {
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded) {
         long[] s = q.getShape().getShape();
-        if (causalUnpadded && s[2] == k.getShape().get(2)) {
-            boolean bf16 = Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v);
-            NDArray sc = scale == null ? one(q) : scale;
-            if (bf16 && SDPA_CAUSAL_BF16.available()) return SDPA_CAUSAL_BF16.apply(q, k, v, sc);
-            if (!bf16 && q.getDataType() == DataType.FLOAT32 && s[2] >= sdpaFromKeys && SDPA_CAUSAL.available()) return SDPA_CAUSAL.apply(q, k, v, sc);
-        }
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
-        NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
-        if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
+        boolean bf16 = Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v);
         // float32: torch's fused kernel from SDPA_FROM_KEYS keys on, where it wins (bench/README.md); below, the written-out
         // composition, whose in-place mask and softmax cost less at short lengths
-        if (keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32 && SDPA.available())
+        boolean fusedFloat32 = !bf16 && keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32;
+        if (causalUnpadded && t == keys) {
+            if (bf16 && SDPA_CAUSAL_BF16.available()) return SDPA_CAUSAL_BF16.apply(q, k, v, scale == null ? one(q) : scale);
+            if (fusedFloat32 && SDPA_CAUSAL.available()) return SDPA_CAUSAL.apply(q, k, v, scale == null ? one(q) : scale);
+        }
+        NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
+        if (bf16) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
+        if (fusedFloat32 && SDPA.available())
             return SDPA.apply(grouped, k, v, perQueryRow(bias, rep), scale == null ? one(q) : scale).reshape(b, heads, t, d);
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
         // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a

@@ -63,17 +63,24 @@ public class Linear extends Module {
     // which torch.linear calls, packs the whole weight into a buffer on every call: for a pass of a few rows that copy,
     // not the product, is the cost (bench/README.md), and it is what ONNX Runtime avoids by packing at load time
     static final ScriptFunction REORDER = new ScriptFunction("ReorderLinearWeight", "w", "return ops.mkldnn._reorder_linear_weight(w, 64)");
-    static final ScriptFunction PACKED_AFFINE = new ScriptFunction("PackedAffine", "x, w, b",
-            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(x, w, b, \"none\", no_scalars, \"\")");
-    static final ScriptFunction PACKED_LINEAR = new ScriptFunction("PackedLinear", "x, w",
-            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(x, w, None, \"none\", no_scalars, \"\")");
     // under bf16 the copy is bfloat16: no cast of the weight per call (the per-use cast the training path pays)
     static final ScriptFunction REORDER_BF16 = new ScriptFunction("ReorderLinearWeightBf16", "w",
             "return ops.mkldnn._reorder_linear_weight(torch.to(w, 15), 64)");
-    static final ScriptFunction PACKED_AFFINE_BF16 = new ScriptFunction("PackedAffineBf16", "x, w, b",
-            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(torch.to(x, 15), w, torch.to(b, 15), \"none\", no_scalars, \"\")");
-    static final ScriptFunction PACKED_LINEAR_BF16 = new ScriptFunction("PackedLinearBf16", "x, w",
-            "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(torch.to(x, 15), w, None, \"none\", no_scalars, \"\")");
+    static final ScriptFunction PACKED_LINEAR = packedProduct(false, false), PACKED_AFFINE = packedProduct(false, true),
+            PACKED_LINEAR_BF16 = packedProduct(true, false), PACKED_AFFINE_BF16 = packedProduct(true, true);
+
+    /** oneDNN's product of rows x [N, in] and a packed weight, plus the bias if any; under bf16 x and b are cast in the graph. */
+    private static ScriptFunction packedProduct(boolean bf16, boolean withBias) {
+        String x = bf16 ? "torch.to(x, 15)" : "x", b = !withBias ? "None" : bf16 ? "torch.to(b, 15)" : "b";
+        return new ScriptFunction("Packed" + (withBias ? "Affine" : "Linear") + (bf16 ? "Bf16" : ""), withBias ? "x, w, b" : "x, w",
+                "no_scalars: List[Optional[number]] = []\nreturn ops.mkldnn._linear_pointwise(" + x + ", w, " + b + ", \"none\", no_scalars, \"\")");
+    }
+
+    /** This layer's packed product, for its compute dtype and bias. */
+    private ScriptFunction packedProduct() {
+        return bf16Products() ? (bias == null ? PACKED_LINEAR_BF16 : PACKED_AFFINE_BF16) : (bias == null ? PACKED_LINEAR : PACKED_AFFINE);
+    }
+
     /**
      * Float32 passes of more rows than this keep torch.linear (MKL's sgemm, whose packing is spread over enough rows
      * there to cost little: the copy was not measured to win); bf16 passes take the copy at every size, which saves
@@ -105,10 +112,7 @@ public class Linear extends Module {
         if (packed != null && !Torch.recording() && packedFor == computeType()
                 && (bf16Products() || x.getShape().size() / in <= packedMaxRows)) {
             NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in);
-            NDArray y = bf16Products()
-                    ? (bias == null ? PACKED_LINEAR_BF16.apply(rows, packed) : PACKED_AFFINE_BF16.apply(rows, packed, array(bias)))
-                    : (bias == null ? PACKED_LINEAR.apply(rows, packed) : PACKED_AFFINE.apply(rows, packed, array(bias)));
-            return unflatten(y, x);
+            return unflatten(bias == null ? packedProduct().apply(rows, packed) : packedProduct().apply(rows, packed, array(bias)), x);
         }
         if (bf16Products()) {
             NDArray rows = x.getShape().dimension() == 2 ? x : x.reshape(-1, in); // addmm (bias fused) takes matrices
@@ -170,10 +174,9 @@ public class Linear extends Module {
         NDArray w = array(weight);
         boolean bf16 = bf16Products();
         ScriptFunction reorder = bf16 ? REORDER_BF16 : REORDER;
-        ScriptFunction product = bf16 ? (bias == null ? PACKED_LINEAR_BF16 : PACKED_AFFINE_BF16) : (bias == null ? PACKED_LINEAR : PACKED_AFFINE);
         if (w.getDevice().isGpu() || w.getDataType() != DataType.FLOAT32
                 || !(bf16 ? embtune.engine.Precision.cpuHasBf16() : computeType() == DataType.FLOAT32)
-                || !reorder.available() || !product.available()) return 0; // oneDNN's bf16 product wants the instructions
+                || !reorder.available() || !packedProduct().available()) return 0; // oneDNN's bf16 product wants the instructions
         packed = reorder.apply(w);
         packed.attach(w.getManager());
         packedFor = computeType();
