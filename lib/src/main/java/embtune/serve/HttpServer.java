@@ -160,6 +160,7 @@ final class HttpServer implements AutoCloseable {
                     r = read(s, in, out, deadline);
                 } catch (HttpError e) {
                     answer(s, out, e.error, false);
+                    linger(s, in);
                     return;
                 }
                 keepAlive = keepAlive(r) && !draining;
@@ -204,6 +205,28 @@ final class HttpServer implements AutoCloseable {
             return false;
         }
     }
+
+    /**
+     * After a refusal of a request whose body was not read (a 413 for its Content-Length, say): closing
+     * with unread bytes in the receive buffer makes the kernel reset the connection, and a client still
+     * sending its body then loses the answer. So the output is shut (the client sees the answer end) and
+     * what the client still sends is read and dropped until it closes, for at most one second.
+     */
+    private static void linger(Socket s, InputStream in) {
+        try {
+            s.shutdownOutput();
+            long deadline = System.nanoTime() + ms(LINGER_MS);
+            byte[] sink = new byte[16 << 10];
+            while (System.nanoTime() < deadline) {
+                setTimeout(s, deadline);
+                if (in.read(sink) < 0) return;
+            }
+        } catch (IOException e) {
+            // timed out, reset or closed: the connection ends either way
+        }
+    }
+
+    private static final int LINGER_MS = 1000;
 
     private void answer(Socket s, OutputStream out, ApiError e, boolean keepAlive) throws IOException {
         Map<String, String> h = new LinkedHashMap<>();

@@ -170,6 +170,20 @@ class ServeHardeningTest {
         }
     }
 
+    /** The server refuses a body by its Content-Length before reading it; the client, still sending, must still get the 413. */
+    @Test
+    void aBodyOverTheLimitGets413WhileTheClientIsStillSendingIt() throws Exception {
+        try (EmbeddingServer server = EmbeddingServer.start(model, fast().maxBodyBytes(64 << 10))) {
+            String body = "{\"input\": \"" + "x".repeat(1 << 20) + "\"}";
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> r = post(server, body);
+                assertEquals(413, r.statusCode(), "try " + i + ": " + r.body());
+                assertEquals("body_too_large", JSON.readTree(r.body()).get("error").get("code").asText());
+            }
+            assertEquals(200, post(server, "{\"input\": \"still serving\"}").statusCode());
+        }
+    }
+
     @Test
     void badContentLengthsGet400WithOpenAisErrorObject() throws Exception {
         try (EmbeddingServer server = EmbeddingServer.start(model, fast())) {
