@@ -87,6 +87,12 @@ public class Linear extends Module {
      * them the weight's cast on every call.
      */
     static final long PACKED_MAX_ROWS = 256;
+    /**
+     * Float32 copies only for layers whose outputs are a multiple of this: libtorch 2.7.1's oneDNN product on a
+     * reordered float32 weight came out wrong on this AMD CPU for 36, 40, 44, 48, 68-88, 112, 200, 1000 and 1008
+     * outputs (at every row count; bfloat16 right), and right for every multiple of 32 tried (32 to 3072).
+     */
+    static final int PACKED_FLOAT32_OUT = 32;
     // a bench (-Dembtune.packedMaxRows=N) moves it to compare the two paths
     static long packedMaxRows = Long.getLong("embtune.packedMaxRows", PACKED_MAX_ROWS);
 
@@ -176,6 +182,7 @@ public class Linear extends Module {
         ScriptFunction reorder = bf16 ? REORDER_BF16 : REORDER;
         if (w.getDevice().isGpu() || w.getDataType() != DataType.FLOAT32
                 || !(bf16 ? embtune.engine.Precision.cpuHasBf16() : computeType() == DataType.FLOAT32)
+                || !bf16 && out % PACKED_FLOAT32_OUT != 0
                 || !reorder.available() || !packedProduct().available()) return 0; // oneDNN's bf16 product wants the instructions
         packed = reorder.apply(w);
         packed.attach(w.getManager());
@@ -186,6 +193,17 @@ public class Linear extends Module {
     /** The bytes a packed copy of {@code params} weights takes. */
     public static long packedBytes(long params, boolean bf16) {
         return params * (bf16 ? 2 : 4);
+    }
+
+    @Override
+    public void unpack() {
+        dropPacked();
+        super.unpack();
+    }
+
+    /** Float32 passes of up to this many rows read the packed copy; larger ones, the weight. */
+    public static long packedMaxRows() {
+        return packedMaxRows;
     }
 
     /** Whether small inference passes read a packed copy of the weight ({@link #packForInference}). */

@@ -92,6 +92,11 @@ public abstract class Module {
         return bytes;
     }
 
+    /** Drops the copies {@link #packForInference} made (another engine runs the passes they served). */
+    public void unpack() {
+        modules.values().forEach(Module::unpack);
+    }
+
     /** The dtype activations flow in (float16 under --precision fp16); weights stay float32. */
     public void computeIn(DataType type) {
         computeType = type;

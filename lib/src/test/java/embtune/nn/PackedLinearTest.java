@@ -21,7 +21,7 @@ class PackedLinearTest {
     void aPackedLayerGivesTheSameOutputsWithAndWithoutABias() {
         try (NDManager m = NDManager.newBaseManager()) {
             for (boolean withBias : new boolean[] {true, false}) {
-                Linear l = new Linear(48, 80, withBias);
+                Linear l = new Linear(48, 96, withBias);
                 RandomInit.apply(l, m, 1);
                 for (Shape s : new Shape[] {new Shape(3, 48), new Shape(2, 7, 48), new Shape(4, 100, 48)}) {
                     NDArray x = m.randomNormal(s);
@@ -33,6 +33,22 @@ class PackedLinearTest {
                     l.train(true); // drops the copy
                     l.train(false);
                 }
+            }
+        }
+    }
+
+    /** libtorch 2.7.1's float32 product on a reordered weight is wrong for some output widths (80 here): no copy for them. */
+    @Test
+    void float32LayersWithOutputsNotAMultipleOf32KeepTheWeight() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int out : new int[] {40, 48, 80, 200}) {
+                Linear l = new Linear(48, out, true);
+                RandomInit.apply(l, m, 1);
+                NDArray x = m.randomNormal(new Shape(3, 48));
+                NDArray plain = l.forward(x);
+                assertEquals(0, l.packForInference(), out + " outputs");
+                assertFalse(l.isPacked());
+                assertTrue(maxRelative(l.forward(x), plain) < 1e-6);
             }
         }
     }
@@ -59,7 +75,7 @@ class PackedLinearTest {
     @Test
     void smallPassesReadTheCopyLargeOnesAndRecordedOnesTheWeight() {
         try (NDManager m = NDManager.newBaseManager()) {
-            Linear l = new Linear(16, 8, true);
+            Linear l = new Linear(16, 32, true);
             RandomInit.apply(l, m, 2);
             l.packForInference();
             NDArray small = m.randomNormal(new Shape(Linear.PACKED_MAX_ROWS, 16)), large = m.randomNormal(new Shape(Linear.PACKED_MAX_ROWS + 1, 16));
