@@ -23,6 +23,7 @@ import embtune.train.StepBatch;
 import embtune.train.TrainStep;
 import embtune.engine.Precision;
 import embtune.onnx.Langchain4jModel;
+import embtune.onnx.OnnxRuntimePasses;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
@@ -37,7 +38,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * cpu_vs_pytorch [--steps 5] [--warmup 1] [--rounds 2] [--workloads a,b] [--peers pytorch,onnxruntime] [--precision fp32|bf16] [--python PY]
+ * cpu_vs_pytorch [--steps 5] [--warmup 1] [--rounds 2] [--workloads a,b] [--peers pytorch,onnxruntime] [--precision fp32|bf16] [--infer_backend auto|pt] [--python PY]
+ *
+ * --infer_backend: the embedding and latency rows' embtune side as serve readies its model (auto: ONNX Runtime for passes
+ * of up to 256 tokens where it runs the model, fp32 BERT) or libtorch alone (pt).
  *
  * --precision bf16: both sides in bf16 mixed precision (embtune's --precision bf16, PyTorch's CPU autocast); ONNX
  * Runtime runs fp32. Long-text rows (8 pairs x 512 / 1024 tokens) are not in the default list: name them with
@@ -67,7 +71,7 @@ public class cpu_vs_pytorch {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("steps", "5", "warmup", "1", "rounds", "2", "workloads", String.join(",", WORKLOADS),
-                "peers", "pytorch,onnxruntime", "precision", "fp32",
+                "peers", "pytorch,onnxruntime", "precision", "fp32", "infer_backend", "auto",
                 "python", Path.of(System.getProperty("user.home"), ".cache", "embtune", "pyref", "bin", "python").toString()));
         if (List.of(args).contains("--help")) {
             System.out.println("bench-cpu (bench/cpu_vs_pytorch.java): embtune vs PyTorch and ONNX Runtime on the CPU, the same workloads interleaved\n\nusage: bench-cpu "
@@ -79,7 +83,8 @@ public class cpu_vs_pytorch {
         if (a.containsKey("worker")) {
             String w = a.get("worker");
             Map<String, Object> r = "onnxruntime".equals(a.get("side")) ? OnnxRuntimeSide.worker(w)
-                    : worker(w, Integer.parseInt(a.get("steps")), Integer.parseInt(a.get("warmup")), Precision.parse(a.get("precision"), ai.djl.Device.cpu()));
+                    : worker(w, Integer.parseInt(a.get("steps")), Integer.parseInt(a.get("warmup")), Precision.parse(a.get("precision"), ai.djl.Device.cpu()),
+                            a.get("infer_backend"));
             r.put("peak_rss_gib", peakRssGib());
             System.out.println(JSON.writeValueAsString(r));
             return;
@@ -103,7 +108,8 @@ public class cpu_vs_pytorch {
                 Map<String, Map<String, Object>> best = new LinkedHashMap<>();
                 for (int r = 0; r < rounds; r++) {
                     Map<String, Object> o = run(List.of(java, "-Xmx12g", "-cp", System.getProperty("java.class.path"), "cpu_vs_pytorch",
-                            "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup"), "--precision", precision));
+                            "--worker", w, "--steps", a.get("steps"), "--warmup", a.get("warmup"), "--precision", precision,
+                            "--infer_backend", a.get("infer_backend")));
                     if (ours == null || better(o, ours, key, latency)) ours = o;
                     for (String peer : peers) {
                         Map<String, Object> p = peer.equals("pytorch")
@@ -149,6 +155,7 @@ public class cpu_vs_pytorch {
         for (String k : keys) line.put(peer + "_" + k, theirs.get(k));
         double ratio = latency ? rate(theirs, key) / rate(ours, key) : rate(ours, key) / rate(theirs, key);
         line.put("ratio", Math.round(ratio * 100) / 100.0);
+        if (ours.containsKey("passes")) line.put("embtune_passes", ours.get("passes"));
         line.put("embtune_peak_rss_gib", ours.get("peak_rss_gib"));
         line.put(peer + "_peak_rss_gib", theirs.get("peak_rss_gib"));
         if (peer.equals("pytorch")) line.put("pytorch", theirs.get("torch"));
@@ -190,7 +197,7 @@ public class cpu_vs_pytorch {
     }
 
     /** One measurement in this process (embtune's side), computing in {@code precision} (fp32, bf16). */
-    static Map<String, Object> worker(String w, int steps, int warmup, Precision precision) throws Exception {
+    static Map<String, Object> worker(String w, int steps, int warmup, Precision precision, String inferBackend) throws Exception {
         Map<String, Object> r = new LinkedHashMap<>();
         if (w.contains("qwen3") && w.startsWith("embed")) {
             List<String> texts = new ArrayList<>();
@@ -204,6 +211,9 @@ public class cpu_vs_pytorch {
             List<String> texts = stsb();
             try (Embedder m = Embedder.load(modelDir(w), Embedder.Options.defaults().batchSize(64))) {
                 m.precision(precision).inferenceOnly(); // as embed readies its model
+                // serve's default, --infer_backend auto: ONNX Runtime for passes of up to 256 tokens where it runs the model (fp32)
+                if (inferBackend.equals("auto") && OnnxRuntimePasses.refusal(m) == null) OnnxRuntimePasses.attach(m);
+                r.put("passes", m.passes() == null ? "libtorch" : m.passes().toString() + ", libtorch for larger ones");
                 if (w.startsWith("latency")) r.putAll(latencies(texts, t -> m.embed(List.of(t))));
                 else {
                     r.put("sentences_per_s", medianRate(texts.size(), () -> m.embed(texts)));

@@ -12,6 +12,7 @@
 //DEPS tech.tablesaw:tablesaw-core:0.44.1
 //DEPS org.slf4j:slf4j-nop:2.0.16
 //DEPS com.google.protobuf:protobuf-java:4.36.2
+//DEPS com.microsoft.onnxruntime:onnxruntime:1.20.0
 //DEPS org.knowm.xchart:xchart:4.0.3
 //DEPS blue.strategic.parquet:parquet-floor:1.51
 //DEPS org.apache.lucene:lucene-core:9.12.3

@@ -31,6 +31,8 @@ public final class EmbedCommand {
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
                 .option("precision", "fp32", "fp32 (default), bf16 (products in bfloat16, the rest float32; CPUs with avx512_bf16 or amx), fp16 or tf32")
                 .option("max_length", null, "tokens per text (default: the model's)")
+                .option("infer_backend", "pt", ModelArgs.INFER_BACKEND_HELP + "; pt by default here: writing the ONNX graph takes a "
+                        + "second or two, which one command's few passes do not win back")
                 .flag("query", "treat texts as queries: prepend the model's query prompt")
                 .option("query_prompt", null, "query prompt, e.g. 'Instruct: ...\\nQuery:' (implies --query)")
                 .option("adapters", null, "PEFT LoRA adapter folder to apply (its base is --model, or the one it records)");
@@ -56,10 +58,12 @@ public final class EmbedCommand {
             texts.addAll(items(in.lines().toList(), "stdin", Path.of("").toAbsolutePath()));
         }
         if (texts.isEmpty()) throw new Cli.UsageError("no texts: pass them as arguments, with --file, or on stdin");
+        ModelArgs.inferBackend(a);
         var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"))
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
         try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts, Cli.hub(a))) {
             ModelArgs.forInference(a, m);
+            ModelArgs.inferBackend(a, m, "embed", 0);
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {

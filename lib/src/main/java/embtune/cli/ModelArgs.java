@@ -33,6 +33,35 @@ public final class ModelArgs {
         m.inferenceOnly(); // the weights are final now: small passes take the packed products
     }
 
+    static final String INFER_BACKEND_HELP = "pt (libtorch runs every pass), onnxruntime (ONNX Runtime runs every pass, on the model written "
+            + "as ONNX at start; BERT models in fp32 on the CPU) or auto (ONNX Runtime for passes of up to 256 tokens, where one "
+            + "text is answered in half the time, libtorch for the rest; pt where ONNX Runtime cannot run the model)";
+
+    /**
+     * --infer_backend: which engine runs inference passes ({@link #INFER_BACKEND_HELP}); after {@link #forInference}, so
+     * the precision is known. {@code threads}: each ONNX Runtime pass's (0: one per core). Says on stderr what it chose.
+     */
+    static void inferBackend(Cli.Args a, Embedder m, String command, int threads) {
+        String asked = inferBackend(a);
+        if (asked.equals("pt")) return;
+        String why = embtune.onnx.OnnxRuntimePasses.refusal(m);
+        if (why != null) {
+            if (asked.equals("onnxruntime")) throw new Cli.UsageError("--infer_backend onnxruntime: " + why);
+            System.err.println("embtune " + command + ": libtorch runs every pass (--infer_backend auto; not ONNX Runtime: " + why + ")");
+            return;
+        }
+        embtune.onnx.OnnxRuntimePasses.attach(m, asked.equals("auto") ? embtune.onnx.OnnxRuntimePasses.SMALL_PASS_TOKENS : Long.MAX_VALUE, threads);
+        System.err.println("embtune " + command + ": " + m.passes() + (asked.equals("auto") ? ", libtorch for larger ones" : "") + " (--infer_backend " + asked + ")");
+    }
+
+    /** --infer_backend, checked (before a model loads): auto, pt or onnxruntime. */
+    static String inferBackend(Cli.Args a) {
+        String asked = a.get("infer_backend").toLowerCase(java.util.Locale.ROOT);
+        if (!java.util.List.of("auto", "pt", "onnxruntime").contains(asked))
+            throw new Cli.UsageError("--infer_backend " + a.get("infer_backend") + ": choose auto, pt or onnxruntime");
+        return asked;
+    }
+
     private static embtune.engine.Precision precision(Cli.Args a, Embedder m) {
         String asked = a.get("precision");
         if (asked == null || asked.equalsIgnoreCase("auto")) return embtune.engine.Precision.parse("auto", m.device());

@@ -47,7 +47,8 @@ public final class ServeCommand {
                 .option("max_connections_per_client", "128", "connections one client address may hold (429 past it; 0: no cap, e.g. behind a proxy)")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
                 .option("precision", "auto", "auto (fp32; tf32 on a GPU), fp32, bf16 (products in bfloat16; CPUs with avx512_bf16 or amx), fp16 or tf32 (forward passes; weights stay float32)")
-                .option("max_length", null, "tokens per text (default: the model's)");
+                .option("max_length", null, "tokens per text (default: the model's)")
+                .option("infer_backend", "auto", ModelArgs.INFER_BACKEND_HELP + "; with LoRA adapters, pt (ONNX Runtime runs the base only)");
     }
 
     public static void main(String[] argv) {
@@ -87,6 +88,7 @@ public final class ServeCommand {
                 .headerTimeoutMs(millis(a, "header_timeout")).bodyTimeoutMs(millis(a, "body_timeout")).idleTimeoutMs(millis(a, "idle_timeout"))
                 .drainTimeoutMs(millis(a, "drain_timeout")).maxConnections(positive(a, "max_connections"))
                 .maxConnectionsPerClient(atLeastZero(a, "max_connections_per_client")).workers(atLeastZero(a, "workers"));
+        ModelArgs.inferBackend(a);
         Map<String, Path> named = namedAdapters(a);
         String single = named.isEmpty() && a.has("adapters") ? a.get("adapters") : null;
         if (a.has("adapters_dir") && !Files.isDirectory(Path.of(a.get("adapters_dir"))))
@@ -109,6 +111,11 @@ public final class ServeCommand {
                     r.skipped().forEach((n, why) -> System.err.println("embtune serve: skipped adapter " + n + ": " + why));
                 }
             }
+            if (adapters == null) {
+                int workers = EmbeddingServer.workers(model, a.integer("workers"));
+                ModelArgs.inferBackend(a, model, "serve", Math.max(1, Runtime.getRuntime().availableProcessors() / workers));
+            } else if (ModelArgs.inferBackend(a).equals("onnxruntime"))
+                throw new Cli.UsageError("--infer_backend onnxruntime: ONNX Runtime runs the base model only; with --adapters, use pt or auto");
             EmbeddingServer server = EmbeddingServer.start(model, adapters, reranker, options);
             System.out.println("embtune serve: " + server.modelName() + " (" + model.dimension() + "-d) at " + server.address()
                     + "/v1  (POST /v1/embeddings" + (reranker != null ? ", POST /v1/rerank" : "") + ", GET /v1/models, GET /health)");

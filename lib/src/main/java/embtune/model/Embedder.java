@@ -243,7 +243,35 @@ public final class Embedder implements AutoCloseable {
     /** The intra-op threads a thread had before a small pass took it down to one; back for its next large pass. */
     private static final ThreadLocal<Integer> THREADS_BEFORE_SMALL = new ThreadLocal<>();
 
+    /**
+     * Inference passes run outside libtorch (ONNX Runtime's, from embtune.onnx): given a padded batch, its
+     * vectors, or null to leave that pass to libtorch. Training never goes through it.
+     */
+    public interface Passes extends AutoCloseable {
+        float[][] embed(TextTokenizer.Batch batch);
+
+        @Override
+        void close();
+    }
+
+    private Passes passes;
+
+    /** Hands inference passes to {@code p} where it takes them (null: libtorch runs all); closed with this model, or by a new {@link #precision}. */
+    public Embedder passes(Passes p) {
+        if (passes != null && passes != p) passes.close();
+        passes = p;
+        return this;
+    }
+
+    public Passes passes() {
+        return passes;
+    }
+
     private float[][] embedBatch(TextTokenizer.Batch batch) {
+        if (passes != null && batch.vision() == null) {
+            float[][] v = passes.embed(batch);
+            if (v != null) return v;
+        }
         threadsFor((long) batch.size() * batch.length());
         try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
             scope.suppressNotUsedWarning();
@@ -302,6 +330,7 @@ public final class Embedder implements AutoCloseable {
 
     /** Sets the compute precision of forward passes (weights stay float32); see {@link Precision}. */
     public Embedder precision(Precision p) {
+        passes(null); // passes run elsewhere were made for the old precision
         encoder.computeIn(p.computeType());
         this.precision = p;
         return inferenceOnly ? inferenceOnly() : this; // copies in the new compute dtype
@@ -380,6 +409,7 @@ public final class Embedder implements AutoCloseable {
 
     @Override
     public void close() {
+        if (passes != null) passes.close();
         if (tokenizer != null) tokenizer.close();
         manager.close();
     }
@@ -390,6 +420,6 @@ public final class Embedder implements AutoCloseable {
         for (Shape s : encoder.parameterShapes().values()) params += s.size();
         return String.format("Embedder %s: %s, %,d parameters, %d-d, pooling %s, max %d tokens, %s",
                 dir == null ? "(random weights)" : dir.path().getFileName(), encoder.config(), params, dimension(), pooling,
-                tokenizer == null ? 0 : tokenizer.maxLength(), device());
+                tokenizer == null ? 0 : tokenizer.maxLength(), device()) + (passes == null ? "" : ", " + passes);
     }
 }

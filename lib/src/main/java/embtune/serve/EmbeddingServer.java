@@ -154,7 +154,7 @@ public final class EmbeddingServer implements AutoCloseable {
      * cores and overlap one another's gathering and answering), one on a GPU (its passes queue on one
      * stream anyway).
      */
-    static int workers(Embedder model, int asked) {
+    public static int workers(Embedder model, int asked) {
         if (asked > 0) return asked;
         return model.device().isGpu() ? 1 : Math.min(2, Runtime.getRuntime().availableProcessors());
     }

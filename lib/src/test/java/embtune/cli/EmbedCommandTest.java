@@ -29,6 +29,22 @@ class EmbedCommandTest {
         assertTrue(Fixtures.maxDiff(got, Fixtures.matrix(e.get("embeddings"))) < 1e-5);
     }
 
+    /** ONNX Runtime on embtune's ONNX graph gives sentence-transformers' vectors too; a model it cannot run is refused by name. */
+    @Test
+    void onnxRuntimeBackendMatchesTheFixture() throws Exception {
+        var e = Fixtures.json("tiny-bert/expected.json");
+        String stdin = String.join("\n", Fixtures.strings(e.get("texts"))) + "\n";
+        String[] lines = run(stdin, "--model", Fixtures.dir("tiny-bert").toString(), "--infer_backend", "onnxruntime").split("\n");
+        float[][] got = new float[4][];
+        for (int i = 0; i < 4; i++) got[i] = new ObjectMapper().readValue(lines[i], float[].class);
+        assertTrue(Fixtures.maxDiff(got, Fixtures.matrix(e.get("embeddings"))) < 1e-5);
+
+        var qwen = assertThrows(Cli.UsageError.class, () -> run("", "--model", Fixtures.dir("tiny-qwen3").toString(), "--infer_backend", "onnxruntime", "a"));
+        assertTrue(qwen.getMessage().startsWith("--infer_backend onnxruntime: ONNX export covers BERT models"), qwen.getMessage());
+        var bad = assertThrows(Cli.UsageError.class, () -> run("", "--model", "no-such-folder", "--infer_backend", "tensorrt", "a"));
+        assertEquals("--infer_backend tensorrt: choose auto, pt or onnxruntime", bad.getMessage(), "checked before the model loads");
+    }
+
     @Test
     void csvAndTableFormats() throws Exception {
         String csv = run("", "--model", Fixtures.dir("tiny-bert").toString(), "--format", "csv", "a", "b");

@@ -50,6 +50,39 @@ class ServeFlagsTest {
         }
     }
 
+    /** serve's default backend: ONNX Runtime for small passes of a BERT model, one thread a pass for each of the two workers; libtorch for a Qwen3. */
+    @Test
+    void smallPassesGoToOnnxRuntimeByDefault() throws Exception {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true));
+        ServeCommand.Served bert, qwen;
+        try {
+            bert = ServeCommand.start(ServeCommand.cli().parse("--model", embtune.Fixtures.dir("tiny-bert").toString(), "--port", "0", "--workers", "2"));
+            qwen = ServeCommand.start(ServeCommand.cli().parse("--model", embtune.Fixtures.dir("tiny-qwen3").toString(), "--port", "0"));
+        } finally {
+            System.setErr(old);
+        }
+        try (bert; qwen) {
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+            assertTrue(String.valueOf(bert.model().passes()).endsWith("up to 256 tokens, " + threads + " thread" + (threads == 1 ? "" : "s") + " each"),
+                    String.valueOf(bert.model().passes()));
+            assertNull(qwen.model().passes());
+            assertTrue(err.toString().contains("embtune serve: ONNX Runtime"), err.toString());
+            assertTrue(err.toString().contains("libtorch runs every pass (--infer_backend auto; not ONNX Runtime: ONNX export covers BERT models"), err.toString());
+            var http = java.net.http.HttpClient.newHttpClient();
+            var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(bert.server().address() + "/v1/embeddings"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"input\": \"A man is playing a guitar.\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            float[] got = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("data").get(0).get("embedding").traverse(new com.fasterxml.jackson.databind.ObjectMapper()).readValueAs(float[].class);
+            try (embtune.model.Embedder plain = embtune.model.Embedder.load(embtune.Fixtures.dir("tiny-bert"))) {
+                assertTrue(embtune.Fixtures.maxDiff(plain.embed("A man is playing a guitar.")[0], got) < 1e-5);
+            }
+        }
+        var e = assertThrows(Cli.UsageError.class, () -> ServeCommand.start(ServeCommand.cli().parse("--infer_backend", "ort", "--model", dir.toString())));
+        assertTrue(e.getMessage().startsWith("--infer_backend ort: choose"), e.getMessage());
+    }
+
     @Test
     void namedAdaptersAndABrokenFolderInAdaptersDirAtStart() throws Exception {
         Path adapters = Files.createDirectories(dir.resolve("adapters/broken"));
