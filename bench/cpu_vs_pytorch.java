@@ -40,8 +40,8 @@ import java.util.Random;
 /**
  * cpu_vs_pytorch [--steps 5] [--warmup 1] [--rounds 2] [--workloads a,b] [--peers pytorch,onnxruntime] [--precision fp32|bf16] [--infer_backend auto|pt] [--python PY]
  *
- * --infer_backend: the embedding and latency rows' embtune side as serve readies its model (auto: ONNX Runtime for passes
- * of up to 256 tokens where it runs the model, fp32 BERT) or libtorch alone (pt).
+ * --infer_backend: the embedding and latency rows' embtune side as serve readies its model (auto: ONNX Runtime where it
+ * runs the model, BERT in fp32) or as embed does (pt: libtorch).
  *
  * --precision bf16: both sides in bf16 mixed precision (embtune's --precision bf16, PyTorch's CPU autocast); ONNX
  * Runtime runs fp32. Long-text rows (8 pairs x 512 / 1024 tokens) are not in the default list: name them with
@@ -211,9 +211,9 @@ public class cpu_vs_pytorch {
             List<String> texts = stsb();
             try (Embedder m = Embedder.load(modelDir(w), Embedder.Options.defaults().batchSize(64))) {
                 m.precision(precision).inferenceOnly(); // as embed readies its model
-                // serve's default, --infer_backend auto: ONNX Runtime for passes of up to 256 tokens where it runs the model (fp32)
+                // serve's default, --infer_backend auto: ONNX Runtime where it runs the model (BERT, fp32)
                 if (inferBackend.equals("auto") && OnnxRuntimePasses.refusal(m) == null) OnnxRuntimePasses.attach(m);
-                r.put("passes", m.passes() == null ? "libtorch" : m.passes().toString() + ", libtorch for larger ones");
+                r.put("passes", m.passes() == null ? "libtorch" : m.passes().toString());
                 if (w.startsWith("latency")) r.putAll(latencies(texts, t -> m.embed(List.of(t))));
                 else {
                     r.put("sentences_per_s", medianRate(texts.size(), () -> m.embed(texts)));

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public class serve_load {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>(Map.of("model", "all-MiniLM-L6-v2", "clients", "16", "seconds", "20",
-                "texts_per_request", "1", "max_batch_size", "64", "max_wait_ms", "5", "workers", "0", "warmup", "5"));
+                "texts_per_request", "1", "max_batch_size", "64", "max_wait_ms", "5", "workers", "0", "warmup", "5", "infer_backend", "auto"));
         if (List.of(args).contains("--help")) {
             System.out.println("bench-serve (bench/serve_load.java): load test of serve on the loopback\n\nusage: bench-serve " + a.keySet().stream()
                     .map(k -> "[--" + k + " " + a.get(k) + "]").collect(java.util.stream.Collectors.joining(" ")));
@@ -48,7 +48,12 @@ public class serve_load {
         try (Embedder model = Embedder.load(dir).inferenceOnly()) { // as serve readies its model
             Map<String, float[]> truth = new java.util.concurrent.ConcurrentHashMap<>();
             float[][] all = model.embed(pool);
-            for (int i = 0; i < pool.size(); i++) truth.put(pool.get(i), all[i]);
+            for (int i = 0; i < pool.size(); i++) truth.put(pool.get(i), all[i]); // libtorch's, whatever runs the server's passes
+            // as serve readies its model (--infer_backend auto): ONNX Runtime where it runs the model, a core's share a pass
+            if (a.get("infer_backend").equals("auto") && embtune.onnx.OnnxRuntimePasses.refusal(model) == null) {
+                int workers = EmbeddingServer.workers(model, Integer.parseInt(a.get("workers")));
+                embtune.onnx.OnnxRuntimePasses.attach(model, Math.max(1, Runtime.getRuntime().availableProcessors() / workers));
+            }
             var opts = EmbeddingServer.Options.defaults().port(0).maxBatchSize(Integer.parseInt(a.get("max_batch_size")))
                     .maxWaitMs(Long.parseLong(a.get("max_wait_ms"))).workers(Integer.parseInt(a.get("workers")));
             ObjectMapper json = new ObjectMapper();
@@ -115,6 +120,7 @@ public class serve_load {
             out.put("clients", clients);
             out.put("texts_per_request", perRequest);
             out.put("workers", a.get("workers").equals("0") ? "auto" : a.get("workers"));
+            out.put("passes", model.passes() == null ? "libtorch" : model.passes().toString());
             out.put("requests", l.size());
             out.put("requests_per_s", round(l.size() / secs));
             out.put("texts_per_s", round(texts.get() / secs));

@@ -33,9 +33,8 @@ public final class ModelArgs {
         m.inferenceOnly(); // the weights are final now: small passes take the packed products
     }
 
-    static final String INFER_BACKEND_HELP = "pt (libtorch runs every pass), onnxruntime (ONNX Runtime runs every pass, on the model written "
-            + "as ONNX at start; BERT models in fp32 on the CPU) or auto (ONNX Runtime for passes of up to 256 tokens, where one "
-            + "text is answered in half the time, libtorch for the rest; pt where ONNX Runtime cannot run the model)";
+    static final String INFER_BACKEND_HELP = "pt (libtorch runs the passes), onnxruntime (ONNX Runtime runs them, on the model written "
+            + "as ONNX at start: BERT models in fp32 on the CPU, one text in half the time) or auto (onnxruntime where it runs the model, else pt)";
 
     /**
      * --infer_backend: which engine runs inference passes ({@link #INFER_BACKEND_HELP}); after {@link #forInference}, so
@@ -50,8 +49,8 @@ public final class ModelArgs {
             System.err.println("embtune " + command + ": libtorch runs every pass (--infer_backend auto; not ONNX Runtime: " + why + ")");
             return;
         }
-        embtune.onnx.OnnxRuntimePasses.attach(m, asked.equals("auto") ? embtune.onnx.OnnxRuntimePasses.SMALL_PASS_TOKENS : Long.MAX_VALUE, threads);
-        System.err.println("embtune " + command + ": " + m.passes() + (asked.equals("auto") ? ", libtorch for larger ones" : "") + " (--infer_backend " + asked + ")");
+        embtune.onnx.OnnxRuntimePasses.attach(m, threads);
+        System.err.println("embtune " + command + ": " + m.passes() + " (--infer_backend " + asked + ")");
     }
 
     /** --infer_backend, checked (before a model loads): auto, pt or onnxruntime. */

@@ -13,29 +13,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * An embedder's small inference passes run by ONNX Runtime on the model's own weights, written as
- * ONNX by {@link BertOnnx} when this is made. Why: a pass over one text or a few short ones is
- * dominated by fixed costs (one dispatch per op, weights streamed from memory), where ONNX Runtime,
- * which fuses the graph and packs the weights at load, answers in about half embtune's time; over
- * larger batches libtorch is ahead (bench/README.md). So passes of at most {@code maxTokens} tokens
- * (batch x length) come here and the rest stay with libtorch; the vectors agree to 1e-5.
+ * An embedder's inference passes run by ONNX Runtime on the model's own weights, written as ONNX by
+ * {@link BertOnnx} when this is made (a second or so for MiniLM). Why: in float32 on the CPU, ONNX
+ * Runtime, which fuses the graph and packs the weights at load, answered one text in half libtorch's
+ * time and batches of 64 a third faster (bench/README.md). The vectors agree to 1e-5; training and
+ * bf16 stay with libtorch.
  *
  * <pre>
- * var model = Embedder.load("output/merged").inferenceOnly();
- * OnnxRuntimePasses.attach(model);            // one text now takes ONNX Runtime's path
+ * var model = Embedder.load("output/merged");
+ * OnnxRuntimePasses.attach(model);            // embed now runs on ONNX Runtime
  * </pre>
  */
 public final class OnnxRuntimePasses implements Embedder.Passes {
-    /** Passes up to this many tokens come here by default: up to about a dozen short texts (bench/README.md). */
-    public static final int SMALL_PASS_TOKENS = 256;
-
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
-    private final long maxTokens;
     private final int width, threads;
 
-    private OnnxRuntimePasses(byte[] graph, long maxTokens, int width, int threads) {
-        this.maxTokens = maxTokens;
+    private OnnxRuntimePasses(byte[] graph, int width, int threads) {
         this.width = width;
         this.threads = threads;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -47,23 +41,22 @@ public final class OnnxRuntimePasses implements Embedder.Passes {
         }
     }
 
-    /** Passes of up to {@link #SMALL_PASS_TOKENS} tokens through ONNX Runtime, on its own threads (one per core); see {@link #attach(Embedder, long, int)}. */
+    /** Passes through ONNX Runtime, each on ONNX Runtime's threads (one per core); see {@link #attach(Embedder, int)}. */
     public static Embedder attach(Embedder model) {
-        return attach(model, SMALL_PASS_TOKENS, 0);
+        return attach(model, 0);
     }
 
     /**
-     * Writes the model as ONNX and hands it passes of up to {@code maxTokens} tokens ({@code Long.MAX_VALUE}:
-     * all), each pass on {@code threads} threads (0: ONNX Runtime's default, one per core; a server running
-     * passes side by side gives each its share). Refused (a {@link ModelError} saying why) where
-     * {@link BertOnnx#refusal} refuses, or when the model computes in anything but float32 on the CPU.
+     * Writes the model as ONNX and hands it the model's inference passes, each on {@code threads} threads
+     * (0: ONNX Runtime's default, one per core; a server running passes side by side gives each its share).
+     * Refused (a {@link ModelError} saying why) where {@link BertOnnx#refusal} refuses, or when the model
+     * computes in anything but float32 on the CPU.
      */
-    public static Embedder attach(Embedder model, long maxTokens, int threads) {
+    public static Embedder attach(Embedder model, int threads) {
         String why = refusal(model);
         if (why != null) throw new ModelError(model.name() + ": " + why);
-        model.passes(new OnnxRuntimePasses(BertOnnx.graph(model), maxTokens, model.dimension(), threads));
-        // float32 passes small enough for libtorch's packed copies of the weights now come here: the copies serve nothing
-        if (maxTokens >= embtune.nn.Linear.packedMaxRows()) model.encoder().unpack();
+        model.passes(new OnnxRuntimePasses(BertOnnx.graph(model), model.dimension(), threads));
+        model.encoder().unpack(); // libtorch's packed copies of the weights served passes that come here now
         return model;
     }
 
@@ -78,7 +71,6 @@ public final class OnnxRuntimePasses implements Embedder.Passes {
     @Override
     public float[][] embed(TextTokenizer.Batch batch) {
         long rows = batch.size(), length = batch.length();
-        if (rows * length > maxTokens) return null;
         long[] shape = {rows, length};
         try (OnnxTensor ids = OnnxTensor.createTensor(env, LongBuffer.wrap(flat(batch.ids())), shape);
              OnnxTensor mask = OnnxTensor.createTensor(env, LongBuffer.wrap(flat(batch.mask())), shape);
@@ -112,7 +104,6 @@ public final class OnnxRuntimePasses implements Embedder.Passes {
 
     @Override
     public String toString() {
-        return "ONNX Runtime " + env.getVersion() + " for passes of " + (maxTokens == Long.MAX_VALUE ? "any size" : "up to " + maxTokens + " tokens")
-                + (threads > 0 ? ", " + threads + " thread" + (threads == 1 ? "" : "s") + " each" : "");
+        return "passes on ONNX Runtime " + env.getVersion() + (threads > 0 ? ", " + threads + " thread" + (threads == 1 ? "" : "s") + " each" : "");
     }
 }

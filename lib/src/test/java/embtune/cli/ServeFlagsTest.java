@@ -50,9 +50,9 @@ class ServeFlagsTest {
         }
     }
 
-    /** serve's default backend: ONNX Runtime for small passes of a BERT model, one thread a pass for each of the two workers; libtorch for a Qwen3. */
+    /** serve's default backend: ONNX Runtime for a BERT model, each of the two workers' passes on its share of the cores; libtorch for a Qwen3. */
     @Test
-    void smallPassesGoToOnnxRuntimeByDefault() throws Exception {
+    void aBertModelIsServedByOnnxRuntimeByDefault() throws Exception {
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         java.io.PrintStream old = System.err;
         System.setErr(new java.io.PrintStream(err, true));
@@ -65,10 +65,10 @@ class ServeFlagsTest {
         }
         try (bert; qwen) {
             int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-            assertTrue(String.valueOf(bert.model().passes()).endsWith("up to 256 tokens, " + threads + " thread" + (threads == 1 ? "" : "s") + " each"),
+            assertTrue(String.valueOf(bert.model().passes()).endsWith(", " + threads + " thread" + (threads == 1 ? "" : "s") + " each"),
                     String.valueOf(bert.model().passes()));
             assertNull(qwen.model().passes());
-            assertTrue(err.toString().contains("embtune serve: ONNX Runtime"), err.toString());
+            assertTrue(err.toString().contains("embtune serve: passes on ONNX Runtime"), err.toString());
             assertTrue(err.toString().contains("libtorch runs every pass (--infer_backend auto; not ONNX Runtime: ONNX export covers BERT models"), err.toString());
             var http = java.net.http.HttpClient.newHttpClient();
             var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(bert.server().address() + "/v1/embeddings"))

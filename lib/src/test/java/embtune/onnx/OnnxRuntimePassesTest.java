@@ -34,7 +34,7 @@ class OnnxRuntimePassesTest {
         for (boolean normalize : new boolean[] {true, false})
             try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert"), Embedder.Options.defaults().pooling(new Pooling(mode, normalize)))) {
                 float[][] want = m.embed(TEXTS);
-                OnnxRuntimePasses.attach(m, Long.MAX_VALUE, 1);
+                OnnxRuntimePasses.attach(m, 1);
                 // the padded batch of four, taken by ONNX Runtime (not handed back to libtorch)
                 TextTokenizer.Batch batch = m.encode(TEXTS);
                 float[][] direct = m.passes().embed(batch);
@@ -46,20 +46,16 @@ class OnnxRuntimePassesTest {
     }
 
     @Test
-    void byDefaultOnlySmallPassesGoThere() {
+    void oneTextAtATimeAndWhatAttachingChanges() {
         try (Embedder m = Embedder.load(Fixtures.dir("tiny-bert")).inferenceOnly()) {
             float[][] want = m.embed(TEXTS);
             OnnxRuntimePasses.attach(m);
             // the passes libtorch's packed copies served are ONNX Runtime's now: the copies are dropped
             assertTrue(m.encoder().namedModules().values().stream().noneMatch(x -> x instanceof embtune.nn.Linear l && l.isPacked()));
-            TextTokenizer.Batch one = m.encode(List.of(TEXTS.get(0)));
-            assertNotNull(m.passes().embed(one), "one short text: ONNX Runtime");
-            TextTokenizer.Batch many = m.encode(java.util.Collections.nCopies(16, TEXTS.get(2)));
-            assertNull(m.passes().embed(many), many.size() * many.length() + " tokens: libtorch");
             float[][] single = new float[TEXTS.size()][];
             for (int i = 0; i < TEXTS.size(); i++) single[i] = m.embed(TEXTS.get(i))[0];
             assertTrue(worst(want, single) < 1e-5);
-            assertTrue(m.toString().contains("up to 256 tokens"), m.toString());
+            assertTrue(m.toString().endsWith("passes on ONNX Runtime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion()), m.toString());
             m.precision(embtune.engine.Precision.FP32);
             assertNull(m.passes(), "a new precision leaves the ONNX Runtime passes (made for the old one)");
             assertTrue(m.encoder().namedModules().values().stream().anyMatch(x -> x instanceof embtune.nn.Linear l && l.isPacked()), "and packs again");
