@@ -63,7 +63,7 @@ public final class EmbedCommand {
                 .maxLength(a.has("max_length") ? a.integer("max_length") : null).queryPrompt(a.get("query_prompt"));
         try (Embedder m = ModelArgs.load(a.get("model"), a.get("adapters"), opts, Cli.hub(a))) {
             ModelArgs.forInference(a, m);
-            ModelArgs.inferBackend(a, m, "embed", 0);
+            ModelArgs.inferBackend(a, m, "embed", Runtime.getRuntime().availableProcessors());
             boolean query = a.bool("query") || a.has("query_prompt");
             float[][] v = query ? m.embedQueries(texts) : m.embed(texts);
             switch (a.get("format").toLowerCase(Locale.ROOT)) {

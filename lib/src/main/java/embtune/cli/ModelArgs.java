@@ -38,7 +38,7 @@ public final class ModelArgs {
 
     /**
      * --infer_backend: which engine runs inference passes ({@link #INFER_BACKEND_HELP}); after {@link #forInference}, so
-     * the precision is known. {@code threads}: each ONNX Runtime pass's (0: one per core). Says on stderr what it chose.
+     * the precision is known. {@code threads}: each ONNX Runtime pass's. Says on stderr what it chose.
      */
     static void inferBackend(Cli.Args a, Embedder m, String command, int threads) {
         String asked = inferBackend(a);

@@ -55,7 +55,9 @@ class OnnxRuntimePassesTest {
             float[][] single = new float[TEXTS.size()][];
             for (int i = 0; i < TEXTS.size(); i++) single[i] = m.embed(TEXTS.get(i))[0];
             assertTrue(worst(want, single) < 1e-5);
-            assertTrue(m.toString().endsWith("passes on ONNX Runtime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion()), m.toString());
+            int cores = Runtime.getRuntime().availableProcessors();
+            assertTrue(m.toString().endsWith("passes on ONNX Runtime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion() + ", "
+                    + cores + " thread" + (cores == 1 ? "" : "s") + " each"), m.toString());
             m.precision(embtune.engine.Precision.FP32);
             assertNull(m.passes(), "a new precision leaves the ONNX Runtime passes (made for the old one)");
             assertTrue(m.encoder().namedModules().values().stream().anyMatch(x -> x instanceof embtune.nn.Linear l && l.isPacked()), "and packs again");
