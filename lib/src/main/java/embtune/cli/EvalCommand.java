@@ -34,6 +34,7 @@ public final class EvalCommand {
                 .option("batch_size", "32", "texts per forward pass")
                 .option("device", "auto", "auto, cpu, gpu or gpu:N")
                 .option("precision", "fp32", "fp32 (default), bf16 (products in bfloat16, the rest float32; CPUs with avx512_bf16 or amx), fp16 or tf32")
+                .option("infer_backend", "pt", ModelArgs.INFER_BACKEND_HELP)
                 .option("output", null, "also write the table as CSV here");
     }
 
@@ -48,6 +49,7 @@ public final class EvalCommand {
         Map<String, Map<String, Double>> byModel = new LinkedHashMap<>();
         Path beir = RetrievalData.isRetrievalFolder(Path.of(spec)) ? Path.of(spec) : a.has("retrieval") ? Path.of(a.get("retrieval")) : null;
         if (a.has("reranker") && beir == null) throw new Cli.UsageError("--reranker needs --retrieval DIR (or a BEIR folder as --dataset)");
+        ModelArgs.inferBackend(a);
         int topK = a.integer("rerank_top_k");
         if (topK < 1) throw new Cli.UsageError("--rerank_top_k must be >= 1, got " + topK);
         embtune.rerank.Reranker reranker = a.has("reranker") ? RerankCommand.load(a.get("reranker"),
@@ -57,6 +59,7 @@ public final class EvalCommand {
                 var opts = Embedder.Options.defaults().device(a.get("device")).batchSize(a.integer("batch_size"));
                 try (Embedder e = ModelArgs.load(m, a.get("adapters"), opts, Cli.hub(a))) {
                     ModelArgs.forInference(a, e);
+                    ModelArgs.inferBackend(a, e, "eval", Runtime.getRuntime().availableProcessors());
                     Map<String, Double> metrics = new LinkedHashMap<>();
                     Path asDir = Path.of(spec);
                     if (RetrievalData.isRetrievalFolder(asDir)) metrics.putAll(RetrievalData.load(asDir).evaluate(e));

@@ -34,6 +34,7 @@ public final class Lora {
 
     /** Attaches adapters whose weights the caller sets (loading a saved adapter). */
     static Map<String, Linear> attach(Embedder model, LoraConfig config) {
+        model.passes(null); // passes run elsewhere (ONNX Runtime) hold the weights without the adapter
         Map<String, Linear> targets = targets(model.encoder(), config.targetModules());
         for (Linear lin : targets.values()) lin.attachLora(config.r(), config.scaling(), config.dropout(), model.manager());
         return targets;

@@ -20,6 +20,20 @@ class EvalCommandTest {
         for (int r = 0; r < t.rowCount(); r++) assertFalse(t.doubleColumn("tiny-bert").isMissing(r));
     }
 
+    /** The same table whichever engine runs the passes (ONNX Runtime's vectors are libtorch's to 1e-5). */
+    @Test
+    void onnxRuntimeGivesTheSameMetrics() throws Exception {
+        String[] common = {"--model", Fixtures.dir("tiny-bert").toString(), "--dataset", "../datasets/stsb-test.jsonl#100"};
+        var pt = EvalCommand.run(EvalCommand.cli().parse(common));
+        String[] ort = java.util.Arrays.copyOf(common, common.length + 2);
+        ort[common.length] = "--infer_backend";
+        ort[common.length + 1] = "onnxruntime";
+        var onnx = EvalCommand.run(EvalCommand.cli().parse(ort));
+        assertEquals(pt.stringColumn("metric").asList(), onnx.stringColumn("metric").asList());
+        for (int r = 0; r < pt.rowCount(); r++)
+            assertEquals(pt.doubleColumn("tiny-bert").get(r), onnx.doubleColumn("tiny-bert").get(r), 1e-4, pt.stringColumn("metric").get(r));
+    }
+
     @Test
     void binaryDataGetsThresholdMetricsAndInfonceDataGetsMargins() throws Exception {
         var bin = EvalCommand.run(EvalCommand.cli().parse("--model", Fixtures.dir("tiny-bert").toString(),

@@ -61,6 +61,9 @@ class OnnxRuntimePassesTest {
             m.precision(embtune.engine.Precision.FP32);
             assertNull(m.passes(), "a new precision leaves the ONNX Runtime passes (made for the old one)");
             assertTrue(m.encoder().namedModules().values().stream().anyMatch(x -> x instanceof embtune.nn.Linear l && l.isPacked()), "and packs again");
+            OnnxRuntimePasses.attach(m);
+            embtune.lora.Lora.apply(m, new embtune.lora.LoraConfig(4, 8, 0.0, List.of("all-linear"), false), 0);
+            assertNull(m.passes(), "a LoRA adapter leaves them too (the graph holds the weights without it)");
         }
     }
 
