@@ -89,6 +89,35 @@ class AttentionTest {
         }
     }
 
+    /**
+     * bf16 in a bidirectional encoder (a padding bias, one row for all queries) under sdpaFromKeys keys: float32 products
+     * on the bfloat16 values, so the float32 composition of those values exactly; from sdpaFromKeys on, the bf16 kernel.
+     */
+    @Test
+    void shortBidirectionalBf16AttentionComputesInFloat32() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            m.getEngine().setRandomSeed(5);
+            NDArray q = m.randomNormal(new Shape(B, H, T, D)), k = m.randomNormal(new Shape(B, H, T, D)), v = m.randomNormal(new Shape(B, H, T, D));
+            NDArray padding = new Attention.Biases(m).of(m.create(QUERY_SEES_KEYS, new Shape(B, T)), Attention.Pattern.ALL, 0);
+            assertEquals(new Shape(B, 1, 1, T), padding.getShape());
+            var bf16 = ai.djl.ndarray.types.DataType.BFLOAT16;
+            NDArray qb = Cast.to(q, bf16), kb = Cast.to(k, bf16), vb = Cast.to(v, bf16);
+            NDArray out = Attention.attend(qb, kb, vb, padding, Attention.scale(m, D));
+            assertFalse(Cast.isBf16(out), "the composition's float32 output, not the kernel's bfloat16");
+            NDArray want = Attention.attend(Cast.toFloat32(qb), Cast.toFloat32(kb), Cast.toFloat32(vb), padding, Attention.scale(m, D));
+            assertTrue(maxDiff(want.toFloatArray(), out.toFloatArray()) < 1e-6);
+            int saved = Attention.sdpaFromKeys;
+            Attention.sdpaFromKeys = 0;
+            try {
+                NDArray kernel = Attention.attend(qb, kb, vb, padding, Attention.scale(m, D));
+                assertTrue(Cast.isBf16(kernel), "from sdpaFromKeys keys on: the bf16 kernel");
+                assertTrue(maxDiff(want.toFloatArray(), Cast.toFloat32(kernel).toFloatArray()) < 0.05);
+            } finally {
+                Attention.sdpaFromKeys = saved;
+            }
+        }
+    }
+
     static float[][] withFusedFrom(int keys, java.util.function.Supplier<float[][]> f) {
         int saved = Attention.sdpaFromKeys;
         Attention.sdpaFromKeys = keys;
