@@ -16,7 +16,8 @@ import java.util.Map;
  * Scaled dot-product attention, {@code softmax(q k^T * scale + bias) v}, and the additive masks that
  * feed it. bfloat16 runs torch's fused kernel (scaled_dot_product_attention, reached through
  * TorchScript: DJL does not bind it), and so does float32 from {@link #SDPA_FROM_KEYS} keys on; short
- * float32 inputs, float16, and a libtorch that cannot compile the call run the composition written out below. A masked entry
+ * float32 inputs (and short bfloat16 ones of a bidirectional encoder, in float32), float16, and a libtorch that
+ * cannot compile the call run the composition written out below. A masked entry
  * gets float32's lowest value, as transformers does, so a row with nothing to attend to spreads
  * evenly instead of producing NaN. Under float16 everything stays float16: q is scaled before the
  * matmul (smaller scores), masked entries get -30000 (finite: -65504 plus a score would round to
