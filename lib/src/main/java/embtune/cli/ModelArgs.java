@@ -49,7 +49,13 @@ public final class ModelArgs {
             System.err.println("embtune " + command + ": libtorch runs every pass (--infer_backend auto; not ONNX Runtime: " + why + ")");
             return;
         }
-        embtune.onnx.OnnxRuntimePasses.attach(m, threads);
+        try {
+            embtune.onnx.OnnxRuntimePasses.attach(m, threads);
+        } catch (embtune.ModelError e) { // ONNX Runtime refused the graph: auto carries on with libtorch
+            if (asked.equals("onnxruntime")) throw new Cli.UsageError("--infer_backend onnxruntime: " + e.getMessage());
+            System.err.println("embtune " + command + ": libtorch runs every pass (--infer_backend auto; " + e.getMessage() + ")");
+            return;
+        }
         System.err.println("embtune " + command + ": " + m.passes() + " (--infer_backend " + asked + ")");
     }
 

@@ -25,7 +25,7 @@ import java.util.Set;
  * </pre>
  */
 public final class OnnxRuntimePasses implements Embedder.Passes {
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment(); // loaded by refusal() first
     private final OrtSession session;
     private final int width, threads;
 
@@ -64,6 +64,11 @@ public final class OnnxRuntimePasses implements Embedder.Passes {
     /** Why {@link #attach} would refuse this model, or null. */
     public static String refusal(Embedder model) {
         if (model.device().isGpu()) return "ONNX Runtime passes run on the CPU; the model is on " + model.device();
+        try {
+            OrtEnvironment.getEnvironment();
+        } catch (LinkageError | RuntimeException e) {
+            return "ONNX Runtime did not load on this platform (" + e + ")";
+        }
         if (model.precision().computeType() != ai.djl.ndarray.types.DataType.FLOAT32)
             return "ONNX Runtime passes compute in float32; the model computes in " + model.precision();
         return BertOnnx.refusal(model);
