@@ -12,7 +12,8 @@ import java.util.List;
 public final class ShellCommand {
     /** What every session starts with, besides JShell's own default imports. */
     static final List<String> IMPORTS = List.of("embtune.data.*", "embtune.model.*", "embtune.train.*", "embtune.eval.*",
-            "embtune.lora.*", "embtune.loss.*", "embtune.report.*", "embtune.hub.DefaultModel", "java.nio.file.*");
+            "embtune.lora.*", "embtune.loss.*", "embtune.report.*", "embtune.hub.DefaultModel", "embtune.onnx.OnnxRuntimePasses",
+            "java.nio.file.*");
 
     private ShellCommand() {}
 
