@@ -90,22 +90,29 @@ public final class Attention {
     static final ScriptFunction SDPA = new ScriptFunction("Sdpa", "q, k, v, bias, scale",
             "return torch.scaled_dot_product_attention(q, k, v, bias, 0.0, False, scale=float(scale))");
 
-    // causal with no padding: no mask array, the kernel skips the blocks above the diagonal. Keys and values are
-    // repeated to the query heads (consecutive query heads share one; libtorch's enable_gqa runs the unfused math here)
-    static final ScriptFunction SDPA_CAUSAL = new ScriptFunction("SdpaCausal", "q, k, v, scale", """
-            rep = q.size(1) // k.size(1)
-            if rep > 1:
-                k = torch.repeat_interleave(k, rep, 1)
-                v = torch.repeat_interleave(v, rep, 1)
-            return torch.scaled_dot_product_attention(q, k, v, None, 0.0, True, scale=float(scale))""");
-    static final ScriptFunction SDPA_CAUSAL_BF16 = new ScriptFunction("SdpaCausalBf16", "q, k, v, scale", """
-            rep = q.size(1) // k.size(1)
-            k = torch.to(k, 15)
-            v = torch.to(v, 15)
-            if rep > 1:
-                k = torch.repeat_interleave(k, rep, 1)
-                v = torch.repeat_interleave(v, rep, 1)
-            return torch.scaled_dot_product_attention(torch.to(q, 15), k, v, None, 0.0, True, scale=float(scale))""");
+    // causal with no padding: no mask array, the kernel skips the blocks above the diagonal. With grouped keys and
+    // values, one call per query head of each group (q as [B, Hkv, rep, T, D], unbound along rep) against the shared
+    // k, v: autograd keeps k and v once, where repeating them to the query heads (transformers' repeat_kv) would keep
+    // copies rep times their size. libtorch 2.7.1's enable_gqa runs the unfused math on the CPU, and its CPU flash
+    // kernel called directly reads past grouped keys. The outputs are stacked as [B, T, Hkv, rep, D], the kernel's own
+    // layout, so merging the heads afterwards is a view
+    static final ScriptFunction SDPA_CAUSAL = causal(false);
+    static final ScriptFunction SDPA_CAUSAL_BF16 = causal(true);
+
+    private static ScriptFunction causal(boolean bf16) {
+        String cast = bf16 ? """
+                q = torch.to(q, 15)
+                k = torch.to(k, 15)
+                v = torch.to(v, 15)
+                """ : "";
+        return new ScriptFunction(bf16 ? "SdpaCausalBf16" : "SdpaCausal", "q, k, v, scale", cast + """
+                kv = k.size(1)
+                if q.size(1) == kv:
+                    return torch.scaled_dot_product_attention(q, k, v, None, 0.0, True, scale=float(scale))
+                outs = [torch.scaled_dot_product_attention(g, k, v, None, 0.0, True, scale=float(scale)).transpose(1, 2)
+                        for g in q.unflatten(1, [kv, q.size(1) // kv]).unbind(2)]
+                return torch.stack(outs, 3).flatten(2, 3).transpose(1, 2)""");
+    }
 
     // the same under bf16 (what transformers runs under autocast): the scores stay float32 inside the kernel, where
     // a bfloat16 matmul would round them before the softmax. The mask must be in q's dtype: float32's lowest value
