@@ -17,7 +17,9 @@ import ai.djl.nn.Activation;
  * BERT encoder (MiniLM, bge, e5): word + position + token-type embeddings, then post-norm
  * layers: {@code h = LN(h + attn(h)); h = LN(h + W2 gelu(W1 h))}. Padding keys are masked;
  * attention is bidirectional. Token types are all 0 for single sentences; a cross-encoder's
- * pairs pass theirs as a third input ({@code [ids, mask, token_type_ids]}).
+ * pairs pass theirs as a third input ({@code [ids, mask, token_type_ids]}). While training, dropout as
+ * transformers' BertModel: {@code hidden_dropout_prob} on the embeddings and on each sublayer's output before its
+ * residual, {@code attention_probs_dropout_prob} on the attention probabilities (0.1 each where the config is silent).
  */
 public class BertEncoder extends Encoder {
     final Embeddings embeddings;
@@ -61,8 +63,10 @@ public class BertEncoder extends Encoder {
     public static class Embeddings extends Module {
         final Embedding word, position, tokenType;
         final LayerNorm norm;
+        final double dropout;
 
         Embeddings(ModelConfig c) {
+            dropout = hiddenDropout(c);
             word = child("word_embeddings", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
             position = child("position_embeddings", new Embedding(c.maxPositions(), c.hiddenSize()));
             tokenType = child("token_type_embeddings", new Embedding(c.typeVocabSize(), c.hiddenSize()));
@@ -75,7 +79,7 @@ public class BertEncoder extends Encoder {
             NDManager m = ids.getManager();
             NDArray positions = m.arange(0, (int) t, 1, DataType.INT64).expandDims(0);
             NDArray types = tokenTypes != null ? tokenTypes : m.zeros(ids.getShape(), DataType.INT64);
-            return norm.forward(word.forward(ids).add(tokenType.forward(types)).add(position.forward(positions)));
+            return dropout(norm.forward(word.forward(ids).add(tokenType.forward(types)).add(position.forward(positions))), dropout);
         }
     }
 
@@ -83,9 +87,12 @@ public class BertEncoder extends Encoder {
         final Linear query, key, value, attnOut, intermediate, output;
         final LayerNorm attnNorm, outNorm;
         final int heads, headDim;
+        final double hiddenDropout, attentionDropout;
         NDArray scale;
 
         Layer(ModelConfig c) {
+            hiddenDropout = hiddenDropout(c);
+            attentionDropout = c.dropout("attention_probs_dropout_prob", 0.1);
             heads = c.heads();
             headDim = c.hiddenSize() / c.heads();
             Module attention = child("attention", new Module() {});
@@ -110,11 +117,19 @@ public class BertEncoder extends Encoder {
         @Override
         public NDArray forward(NDArray h, Masks masks) {
             NDArray bias = masks.full(), x = h;
+            double probsDropout = training ? attentionDropout : 0;
             NDArray attended = Scopes.keep(() -> Attention.attendMerged(Attention.splitHeads(query.forward(x), heads, headDim),
-                    Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale));
-            // residuals add in place on the dense outputs, which nothing saved (a linear keeps its input)
-            NDArray y = attnNorm.forward(residual(attnOut.forward(attended), h));
-            return outNorm.forward(residual(Scopes.keep(() -> output.forward(Activation.gelu(intermediate.forward(y)))), y));
+                    Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale,
+                    false, probsDropout));
+            // residuals add in place on the dense outputs (or their dropout), which nothing saved (a linear keeps its
+            // input, dropout its mask)
+            NDArray y = attnNorm.forward(residual(dropout(attnOut.forward(attended), hiddenDropout), h));
+            return outNorm.forward(residual(Scopes.keep(() -> dropout(output.forward(Activation.gelu(intermediate.forward(y))), hiddenDropout)), y));
         }
+    }
+
+    /** transformers' BertConfig default where the config is silent (the importer writes none). */
+    static double hiddenDropout(ModelConfig c) {
+        return c.dropout("hidden_dropout_prob", 0.1);
     }
 }

@@ -25,6 +25,6 @@ final class BertFamily extends Family {
 
     @Override
     public ScoreHead classifierHead(ModelConfig config, String where) {
-        return new BertPoolerHead(config.hiddenSize());
+        return new BertPoolerHead(config.hiddenSize(), config.dropout("classifier_dropout", BertEncoder.hiddenDropout(config)));
     }
 }

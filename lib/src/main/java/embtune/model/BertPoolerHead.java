@@ -7,13 +7,15 @@ import embtune.nn.Module;
 
 /**
  * BertForSequenceClassification with one label (ms-marco-MiniLM and other BERT cross-encoders):
- * {@code score = classifier(tanh(pooler(h[CLS])))}. The pooler lives inside {@code bert.} in the
- * checkpoint, the classifier at the root.
+ * {@code score = classifier(dropout(tanh(pooler(h[CLS]))))}, the dropout (classifier_dropout, else
+ * hidden_dropout_prob) only while training. The pooler lives inside {@code bert.} in the checkpoint, the classifier at the root.
  */
 final class BertPoolerHead extends ScoreHead {
     final Linear pooler, classifier;
+    final double dropout;
 
-    BertPoolerHead(int hidden) {
+    BertPoolerHead(int hidden, double dropout) {
+        this.dropout = dropout;
         pooler = child("pooler", new Module() {}).child("dense", new Linear(hidden, hidden, true));
         classifier = child("classifier", new Linear(hidden, 1, true));
     }
@@ -21,7 +23,7 @@ final class BertPoolerHead extends ScoreHead {
     @Override
     public NDArray score(NDArray hidden, NDArray mask) {
         NDArray cls = hidden.get(new NDIndex(":, 0, :"));
-        return classifier.forward(pooler.forward(cls).tanh()).squeeze(-1);
+        return classifier.forward(dropout(pooler.forward(cls).tanh(), dropout)).squeeze(-1);
     }
 
     @Override

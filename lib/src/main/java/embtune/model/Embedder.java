@@ -312,8 +312,13 @@ public final class Embedder implements AutoCloseable {
 
     /** Pooled embeddings [B, D] for an encoded batch, recorded for autograd when a collector is open. */
     public NDArray forward(TextTokenizer.Batch batch, NDManager step) {
+        return forward(batch, step, null);
+    }
+
+    /** As above, the dropout masks drawn from {@code dropoutSeed} part by part (see {@link Encoder#hidden(NDList, Long)}). */
+    public NDArray forward(TextTokenizer.Batch batch, NDManager step, Long dropoutSeed) {
         NDList in = batch.toNDList(step);
-        NDArray hidden = encoder.hidden(in);
+        NDArray hidden = encoder.hidden(in, dropoutSeed);
         NDArray pooled = embtune.engine.Scopes.keep(() -> pool(hidden, in.get(1)));
         hidden.close(); // the handle only: a [B, T, D] array nothing needs once pooled (unless autograd saved it)
         return pooled;

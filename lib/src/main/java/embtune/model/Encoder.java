@@ -98,6 +98,14 @@ public abstract class Encoder extends Module {
         return blocks().get(index).forward(h, masks);
     }
 
+    /** The part {@link #reseed} numbers -1: the embeddings (layers are 0, 1, ...). */
+    public static final int EMBEDDINGS = -1;
+
+    /** Seeds libtorch's generator for one part of a pass (the embeddings, or layer {@code part}) from the pass's dropout seed. */
+    public static void reseed(long dropoutSeed, int part) {
+        embtune.engine.Seeds.engine(dropoutSeed, embtune.engine.Seeds.Stream.DROPOUT, part);
+    }
+
     /** After the last layer (a final norm, or nothing); per position, on [.., D]. */
     public NDArray finish(NDArray h) {
         return h;
@@ -115,9 +123,20 @@ public abstract class Encoder extends Module {
 
     /** The last layer's output, before {@link #finish} (which works per position, so a pooling may run it on fewer rows). */
     public NDArray hidden(NDList inputs) {
+        return hidden(inputs, null);
+    }
+
+    /**
+     * As {@link #hidden(NDList)}, the engine reseeded from {@code dropoutSeed} before the embeddings and before each
+     * layer ({@link #reseed}): a training pass draws its dropout masks part by part, so gradient checkpointing, which
+     * re-runs one part at a time, draws the same ones. Null: no reseeding.
+     */
+    public NDArray hidden(NDList inputs, Long dropoutSeed) {
         Masks masks = masks(inputs);
+        if (dropoutSeed != null) reseed(dropoutSeed, EMBEDDINGS);
         NDArray h = Scopes.keep(() -> embed(inputs));
         for (int i = 0; i < layerCount(); i++) {
+            if (dropoutSeed != null) reseed(dropoutSeed, i);
             NDArray next = scoped(i, h, masks);
             h.close(); // the handle only: what autograd saved of it stays until the backward pass
             h = next;

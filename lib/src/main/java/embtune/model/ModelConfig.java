@@ -111,6 +111,16 @@ public record ModelConfig(
         return v.asInt();
     }
 
+    /**
+     * A dropout probability under transformers' name for it ({@code hidden_dropout_prob}, {@code attention_dropout}, ...),
+     * or {@code otherwise} (transformers' default for the family) where the config has none; applied only while training.
+     */
+    public double dropout(String field, double otherwise) {
+        if (raw == null) return otherwise;
+        com.fasterxml.jackson.databind.JsonNode v = family.textConfig(raw).get(field);
+        return v != null && v.isNumber() ? v.asDouble() : otherwise;
+    }
+
     /** The dtype the checkpoint declares ({@code torch_dtype}, or transformers 5's {@code dtype}), or null. */
     public String torchDtype() {
         if (raw == null) return null;

@@ -18,15 +18,19 @@ import ai.djl.nn.Activation;
  * with packed Wqkv, RoPE whose theta depends on the layer type, and GeGLU MLP
  * {@code Wo(gelu(a) * g)} where {@code [a, g] = Wi(x)}. Global layers attend to every
  * non-padding key; sliding layers only to keys within {@code local_attention/2} positions.
- * Layer 0 has no attention norm (its input is already normed by the embeddings).
+ * Layer 0 has no attention norm (its input is already normed by the embeddings). While training, the config's
+ * {@code embedding_dropout}, {@code attention_dropout} (probabilities and Wo's output) and {@code mlp_dropout}
+ * (before the MLP's Wo), as transformers applies them; all 0 by default.
  */
 public class ModernBertEncoder extends Encoder {
     final Embedding tokEmbeddings;
     final LayerNorm embNorm, finalNorm;
     final ModuleList<Layer> layers;
+    final double embeddingDropout;
 
     public ModernBertEncoder(ModelConfig c) {
         super(c);
+        embeddingDropout = c.dropout("embedding_dropout", 0);
         if (!c.hiddenAct().equals("gelu"))
             throw new embtune.ModelError("ModernBERT hidden_activation '" + c.hiddenAct() + "' is not supported (gelu only)");
         Module emb = child("embeddings", new Module() {});
@@ -51,7 +55,7 @@ public class ModernBertEncoder extends Encoder {
 
     @Override
     public NDArray embed(NDArray inputIds) {
-        return embNorm.forward(tokEmbeddings.forward(inputIds));
+        return dropout(embNorm.forward(tokEmbeddings.forward(inputIds)), embeddingDropout);
     }
 
     @Override
@@ -69,10 +73,12 @@ public class ModernBertEncoder extends Encoder {
         final Linear wqkv, wo, wi, mlpOut;
         final boolean sliding;
         final int heads, headDim, intermediate;
-        final double theta;
+        final double theta, attentionDropout, mlpDropout;
         Rope rope, queryRope; // queryRope carries the softmax scale
 
         Layer(ModelConfig c, int index) {
+            attentionDropout = c.dropout("attention_dropout", 0);
+            mlpDropout = c.dropout("mlp_dropout", 0);
             sliding = c.slidingPerLayer().get(index);
             theta = c.ropeThetaPerLayer().get(index);
             heads = c.heads();
@@ -101,10 +107,10 @@ public class ModernBertEncoder extends Encoder {
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
             NDArray q = queryRope.applyInPlace(qkv.get(0)), k = rope.applyInPlace(qkv.get(1)), v = qkv.get(2); // q scaled by its tables; qkv is ours to overwrite
-            h = h.add(wo.forward(Attention.attendMerged(q, k, v, bias, null)));
+            h = h.add(dropout(wo.forward(Attention.attendMerged(q, k, v, bias, null, false, training ? attentionDropout : 0)), attentionDropout));
             NDArray gated = wi.forward(mlpNorm.forward(h));
             NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));
-            return h.add(mlpOut.forward(Activation.gelu(a).mul(g)));
+            return h.add(mlpOut.forward(dropout(Activation.gelu(a).mul(g), mlpDropout)));
         }
     }
 }

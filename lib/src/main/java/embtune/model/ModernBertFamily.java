@@ -46,6 +46,7 @@ final class ModernBertFamily extends Family {
         String pooling = raw.path("classifier_pooling").asText("cls");
         if (!pooling.equals("cls") && !pooling.equals("mean"))
             throw new embtune.ModelError(where + ": classifier_pooling '" + pooling + "' is not supported (cls or mean)");
-        return new ModernBertHead(c.hiddenSize(), raw.path("classifier_bias").asBoolean(false), c.normBias(), c.normEps(), pooling.equals("mean"));
+        return new ModernBertHead(c.hiddenSize(), raw.path("classifier_bias").asBoolean(false), c.normBias(), c.normEps(), pooling.equals("mean"),
+                c.dropout("classifier_dropout", 0));
     }
 }

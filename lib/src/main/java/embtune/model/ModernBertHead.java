@@ -10,14 +10,16 @@ import embtune.nn.Module;
 /**
  * ModernBertForSequenceClassification with one label (gte-reranker-modernbert):
  * {@code score = classifier(norm(gelu(dense(pool(h)))))}, pooling the CLS token or the masked mean
- * ({@code classifier_pooling}).
+ * ({@code classifier_pooling}); while training, {@code classifier_dropout} before the classifier.
  */
 final class ModernBertHead extends ScoreHead {
     final Linear dense, classifier;
     final LayerNorm norm;
     final boolean meanPooling;
+    final double dropout;
 
-    ModernBertHead(int hidden, boolean denseBias, boolean normBias, double eps, boolean meanPooling) {
+    ModernBertHead(int hidden, boolean denseBias, boolean normBias, double eps, boolean meanPooling, double dropout) {
+        this.dropout = dropout;
         Module head = child("head", new Module() {});
         dense = head.child("dense", new Linear(hidden, hidden, denseBias));
         norm = head.child("norm", new LayerNorm(hidden, eps, normBias));
@@ -34,7 +36,7 @@ final class ModernBertHead extends ScoreHead {
         } else {
             pooled = hidden.get(new NDIndex(":, 0, :"));
         }
-        return classifier.forward(norm.forward(Activation.gelu(dense.forward(pooled)))).squeeze(-1);
+        return classifier.forward(dropout(norm.forward(Activation.gelu(dense.forward(pooled))), dropout)).squeeze(-1);
     }
 
     @Override

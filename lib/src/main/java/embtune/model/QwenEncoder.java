@@ -86,11 +86,12 @@ public class QwenEncoder extends Encoder {
         final Linear q, k, v, o;
         final RmsNorm qNorm, kNorm; // Qwen3 only
         final int heads, kvHeads, headDim;
-        final double theta;
+        final double theta, attentionDropout;
         Rope rope, queryRope; // queryRope carries the softmax scale
         NDArray scale;
 
         SelfAttention(ModelConfig c, double theta) {
+            attentionDropout = c.dropout("attention_dropout", 0); // 0 in every Qwen2/Qwen3 release; applied while training
             heads = c.heads();
             kvHeads = c.kvHeads();
             headDim = c.headDim();
@@ -126,7 +127,8 @@ public class QwenEncoder extends Encoder {
             qh = Scopes.keep(() -> rotate(q0, masks, true));
             kh = Scopes.keep(() -> rotate(k0, masks, false));
             NDArray q = qh, k = kh;
-            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), null, masks.causalUnpadded())));
+            double dropout = training ? attentionDropout : 0;
+            return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), null, masks.causalUnpadded(), dropout)));
         }
 
         /** RoPE at positions 0..T-1, or at the batch's own positions when the masks carry tables (M-RoPE); queries scaled. */

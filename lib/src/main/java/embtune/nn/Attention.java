@@ -23,7 +23,8 @@ import java.util.Map;
  * matmul (smaller scores), masked entries get -30000 (finite: -65504 plus a score would round to
  * -inf and a fully masked row to NaN), and softmax runs on the half tensor (PyTorch's CUDA kernel
  * accumulates in float32). Only the [T, T] probabilities are kept for the backward pass, in
- * half precision: a quarter of what a float32 upcast would keep.
+ * half precision: a quarter of what a float32 upcast would keep. A training model's dropout on the probabilities
+ * is torch's (the kernels' dropout_p, or torch.dropout after the written-out softmax), drawn from libtorch's generator.
  */
 public final class Attention {
     static final float MASKED = -Float.MAX_VALUE;
@@ -53,6 +54,14 @@ public final class Attention {
      * kernel may apply it itself (is_causal, as transformers calls it then), skipping the scores above the diagonal.
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded) {
+        return attend(q, k, v, bias, scale, causalUnpadded, 0);
+    }
+
+    /**
+     * As above, with dropout at rate {@code dropout} on the attention probabilities (a training model's
+     * attention_probs_dropout_prob / attention_dropout; 0 otherwise), as transformers passes it to sdpa.
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded, double dropout) {
         long[] s = q.getShape().getShape();
         long b = s[0], heads = s[1], t = s[2], d = s[3], kvHeads = k.getShape().get(1), rep = heads / kvHeads, keys = k.getShape().get(2);
         boolean bf16 = Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v);
@@ -61,34 +70,35 @@ public final class Attention {
         // float32), where the fused bf16 kernel made MiniLM's training step 1.7x slower. Causal models keep the kernel:
         // faster on Qwen3's shapes, and the composition took the tiny Qwen3's bf16 InfoNCE run out of Bf16Test's bound
         if (bf16 && keys < sdpaFromKeys && !causalUnpadded && bias != null && bias.getShape().get(2) == 1)
-            return attend(Cast.toFloat32(q), Cast.toFloat32(k), Cast.toFloat32(v), bias, scale, false);
+            return attend(Cast.toFloat32(q), Cast.toFloat32(k), Cast.toFloat32(v), bias, scale, false, dropout);
         // float32: torch's fused kernel from SDPA_FROM_KEYS keys on, where it wins (bench/README.md); below, the written-out
         // composition, whose in-place mask and softmax cost less at short lengths
         boolean fusedFloat32 = !bf16 && keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32;
-        if (causalUnpadded && t == keys) {
+        if (causalUnpadded && t == keys && dropout == 0) {
             if (bf16 && SDPA_CAUSAL_BF16.available()) return SDPA_CAUSAL_BF16.apply(q, k, v, scale == null ? one(q) : scale);
             if (fusedFloat32 && SDPA_CAUSAL.available()) return SDPA_CAUSAL.apply(q, k, v, scale == null ? one(q) : scale);
         }
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
-        if (bf16) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale).reshape(b, heads, t, d);
+        if (bf16) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale, dropout).reshape(b, heads, t, d);
         if (fusedFloat32 && SDPA.available())
-            return SDPA.apply(grouped, k, v, perQueryRow(bias, rep), scale == null ? one(q) : scale).reshape(b, heads, t, d);
+            return SDPA.apply(grouped, k, v, perQueryRow(bias, rep), scale == null ? one(q) : scale, rate(q, dropout)).reshape(b, heads, t, d);
         // the bias is added in place (nothing saved the scaled scores: matmul keeps its inputs, softmax its output),
         // and the scores are freed as soon as the probabilities exist. It is added to the product itself, not to a
         // [.., rep, T, keys] view of it: autograd would rebuild the whole base's gradient for an in-place op on a view
         NDArray probs = Scopes.keep(() -> softmax(scores(grouped, k, scale).addi(perQueryRow(bias, rep))));
+        if (dropout > 0) probs = ai.djl.nn.norm.Dropout.dropout(probs, (float) dropout, true).head();
         return probs.matMul(v).reshape(b, heads, t, d);
     }
 
     // bf16 as autocast runs it: both products in bfloat16, the softmax (and the bias it adds) in float32
-    static final ScriptFunction ATTEND_BF16 = new ScriptFunction("AttendBf16", "q, k, v, bias, scale", """
+    static final ScriptFunction ATTEND_BF16 = new ScriptFunction("AttendBf16", "q, k, v, bias, scale, dropout", """
             s = torch.matmul(torch.to(q, 15), torch.to(k, 15).transpose(-1, -2))
-            p = torch.softmax(torch.to(s, 6) * scale + bias, -1)
+            p = torch.dropout(torch.softmax(torch.to(s, 6) * scale + bias, -1), float(dropout), True)
             return torch.matmul(torch.to(p, 15), torch.to(v, 15))""");
 
     // torch's fused attention: the [T, keys] scores never exist whole (flash tiling), the backward keeps one logsumexp per row
-    static final ScriptFunction SDPA = new ScriptFunction("Sdpa", "q, k, v, bias, scale",
-            "return torch.scaled_dot_product_attention(q, k, v, bias, 0.0, False, scale=float(scale))");
+    static final ScriptFunction SDPA = new ScriptFunction("Sdpa", "q, k, v, bias, scale, dropout",
+            "return torch.scaled_dot_product_attention(q, k, v, bias, float(dropout), False, scale=float(scale))");
 
     // causal with no padding: no mask array, the kernel skips the blocks above the diagonal. With grouped keys and
     // values, one call per query head of each group (q as [B, Hkv, rep, T, D], unbound along rep) against the shared
@@ -117,18 +127,22 @@ public final class Attention {
     // the same under bf16 (what transformers runs under autocast): the scores stay float32 inside the kernel, where
     // a bfloat16 matmul would round them before the softmax. The mask must be in q's dtype: float32's lowest value
     // would round to -inf in bfloat16 (a row that sees nothing would become NaN), so it is clamped to a finite one
-    static final ScriptFunction SDPA_BF16 = new ScriptFunction("SdpaBf16", "q, k, v, bias, scale", """
+    static final ScriptFunction SDPA_BF16 = new ScriptFunction("SdpaBf16", "q, k, v, bias, scale, dropout", """
             m = torch.to(torch.clamp(bias, -3.0e38), 15)
-            return torch.scaled_dot_product_attention(torch.to(q, 15), torch.to(k, 15), torch.to(v, 15), m, 0.0, False, scale=float(scale))""");
+            return torch.scaled_dot_product_attention(torch.to(q, 15), torch.to(k, 15), torch.to(v, 15), m, float(dropout), False, scale=float(scale))""");
 
     /** q [B, G, R, D] against k, v [B, G, keys, D] with a float32 bias broadcasting to [B, G, R, keys]; the output is bfloat16. */
-    static NDArray attendBf16(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-        NDArray s = scale == null ? one(q) : scale;
-        return SDPA_BF16.available() ? SDPA_BF16.apply(q, k, v, bias, s) : ATTEND_BF16.apply(q, k, v, bias, s);
+    static NDArray attendBf16(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, double dropout) {
+        NDArray s = scale == null ? one(q) : scale, p = rate(q, dropout);
+        return SDPA_BF16.available() ? SDPA_BF16.apply(q, k, v, bias, s, p) : ATTEND_BF16.apply(q, k, v, bias, s, p);
     }
 
     private static NDArray one(NDArray like) {
         return like.getManager().create(1f);
+    }
+
+    private static NDArray rate(NDArray like, double dropout) {
+        return like.getManager().create((float) dropout);
     }
 
     /**
@@ -170,9 +184,14 @@ public final class Attention {
 
     /** As above, for a causal bias with no padding in the batch (see {@link #attend(NDArray, NDArray, NDArray, NDArray, NDArray, boolean)}). */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded) {
+        return attendMerged(q, k, v, bias, scale, causalUnpadded, 0);
+    }
+
+    /** As above, with dropout on the attention probabilities (see {@link #attend(NDArray, NDArray, NDArray, NDArray, NDArray, boolean, double)}). */
+    public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded, double dropout) {
         long[] s = q.getShape().getShape();
         return Scopes.keep(() -> {
-            NDArray merged = attend(q, k, v, bias, scale, causalUnpadded).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+            NDArray merged = attend(q, k, v, bias, scale, causalUnpadded, dropout).transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
             if (causalUnpadded) return merged; // every query sees at least itself
             // while autograd records (training), the zeroing is left out: such a query's row feeds nothing but its own
             // position's later rows (masked as a key, excluded by pooling), so loss and gradients are the same without it

@@ -75,6 +75,14 @@ public abstract class Module {
         if (modules.remove(name) == null) throw new IllegalArgumentException("no child " + name);
     }
 
+    /**
+     * Dropout at rate p while this module trains (torch's nn.Dropout: survivors scaled by 1 / (1 - p)); x itself
+     * otherwise. It draws from libtorch's generator, which the training step seeds (embtune.engine.Seeds).
+     */
+    protected NDArray dropout(NDArray x, double p) {
+        return training && p > 0 ? ai.djl.nn.norm.Dropout.dropout(x, (float) p, true).head() : x;
+    }
+
     /** Training mode turns on dropout where a module has it (torch's module.train()). */
     public void train(boolean on) {
         training = on;

@@ -23,8 +23,8 @@ import java.util.List;
  * bottom:    backward(embed(ids), dL/dh_0)                     (embedding tables' gradients)
  * </pre>
  * Memory: L+1 layer inputs plus one layer's activations, instead of every layer's activations;
- * cost: one more forward pass. Dropout draws repeat between the two passes because each layer
- * reseeds the engine the same way both times.
+ * cost: one more forward pass. Dropout draws repeat between the two passes, and equal a plain
+ * pass's, because the embeddings and each layer reseed the engine the same way every time ({@link Encoder#reseed}).
  */
 public final class LayerCheckpointing {
     private final Embedder model;
@@ -53,10 +53,11 @@ public final class LayerCheckpointing {
         NDArray mask = inputs.get(1);
         Encoder.Masks masks = enc.masks(inputs);
         List<NDArray> hs = new ArrayList<>();
+        Encoder.reseed(seed, Encoder.EMBEDDINGS); // the parts reseed as a plain training pass does (Encoder.hidden)
         NDArray h = enc.embed(inputs);
         for (int i = 0; i < enc.layerCount(); i++) {
             hs.add(h);
-            embtune.engine.Seeds.engine(seed, embtune.engine.Seeds.Stream.DROPOUT, i);
+            Encoder.reseed(seed, i);
             h = enc.scoped(i, h, masks); // nothing of the layer but its output survives
         }
         hs.add(h);
@@ -70,7 +71,7 @@ public final class LayerCheckpointing {
         NDArray grad = segment(f.layerInputs().get(layers), x -> model.pool(x, f.mask()), embeddingGrad);
         for (int i = layers - 1; i >= 0; i--) {
             final int index = i;
-            embtune.engine.Seeds.engine(seed, embtune.engine.Seeds.Stream.DROPOUT, i);
+            Encoder.reseed(seed, i);
             NDArray next = segment(f.layerInputs().get(i), x -> enc.layer(index, x, f.masks()), grad);
             grad.close();
             f.layerInputs().get(i + 1).close();
@@ -78,6 +79,7 @@ public final class LayerCheckpointing {
         }
         try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             scope.suppressNotUsedWarning();
+            Encoder.reseed(seed, Encoder.EMBEDDINGS);
             if (enc.embeddingsTrainable()) Torch.backward(enc.embed(f.inputs()), grad); // frozen embeddings (LoRA): nothing to re-run
         }
         grad.close();

@@ -83,11 +83,12 @@ public final class TrainStep implements AutoCloseable {
         NDArray total = null;
         NDArray weight = manager.create(1f / microBatches.size()); // each micro-batch's share; closed with the step
         NDArray backwardWeight = scaler == null ? weight : weight.mul(scaler.scale());
-        for (StepBatch mb : microBatches) {
+        for (int micro = 0; micro < microBatches.size(); micro++) {
+            StepBatch mb = microBatches.get(micro);
             try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
                 scope.suppressNotUsedWarning();
                 boolean chunked = settings.miniBatchSize() != null || checkpointing != null;
-                NDArray l = chunked ? chunkedBackward(mb, backwardWeight, step) : backward(mb, backwardWeight, step);
+                NDArray l = chunked ? chunkedBackward(mb, micro, backwardWeight, step) : backward(mb, micro, backwardWeight, step);
                 NDArray previous = total;
                 total = previous == null ? l.stopGradient() : previous.add(l.stopGradient());
                 NDScope.unregister(total);
@@ -113,10 +114,18 @@ public final class TrainStep implements AutoCloseable {
         return new Result(meanLoss, norm);
     }
 
+    /**
+     * The dropout seed of the pass over rows {@code start..} of micro-batch {@code micro} in this step: a plain pass
+     * is the GradCache chunk at 0, so it draws what one chunk of every row and what checkpointing draw.
+     */
+    private long dropoutSeed(int micro, int start) {
+        return Seeds.of(settings.seed(), Seeds.Stream.DROPOUT, optimizer.steps(), micro, start);
+    }
+
     /** Embed all rows with a graph, loss, backward: the plain way. */
-    private NDArray backward(StepBatch mb, NDArray backwardWeight, NDManager step) {
+    private NDArray backward(StepBatch mb, int micro, NDArray backwardWeight, NDManager step) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray emb = model.forward(model.encode(mb.texts()), step);
+            NDArray emb = model.forward(model.encode(mb.texts()), step, dropoutSeed(micro, 0));
             NDArray l = loss.compute(emb, mb.layout());
             gc.backward(l.mul(backwardWeight));
             return l;
@@ -129,28 +138,27 @@ public final class TrainStep implements AutoCloseable {
      * those detached embeddings, backward to them only, giving dL/dE; 3. per chunk, backpropagate
      * its slice of dL/dE — by re-embedding it with a graph, or layer by layer from the inputs
      * step 1 kept. Same gradients as one pass. Dropout draws repeat between passes because each
-     * chunk (and layer) reseeds the engine the same way.
+     * chunk's embeddings and layers reseed the engine the same way; a chunk of every row draws a plain pass's masks,
+     * smaller chunks their own.
      */
-    private NDArray chunkedBackward(StepBatch mb, NDArray backwardWeight, NDManager step) {
+    private NDArray chunkedBackward(StepBatch mb, int micro, NDArray backwardWeight, NDManager step) {
         List<String> texts = mb.texts();
         int n = texts.size(), chunk = settings.miniBatchSize() != null ? settings.miniBatchSize() : n;
-        long stepNumber = optimizer.steps();
         NDList parts = new NDList();
         List<LayerCheckpointing.Forward> kept = new ArrayList<>();
         List<embtune.model.TextTokenizer.Batch> encoded = new ArrayList<>(); // tokenized (and images read) once, for both passes
         for (int start = 0; start < n; start += chunk) {
-            Seeds.engine(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start);
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 var batch = model.encode(texts.subList(start, Math.min(n, start + chunk)));
                 encoded.add(batch);
                 NDArray e;
                 if (checkpointing != null) {
-                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), Seeds.of(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start)).outliveScope();
+                    LayerCheckpointing.Forward f = checkpointing.forward(batch.toNDList(step), dropoutSeed(micro, start)).outliveScope();
                     kept.add(f);
                     e = f.embeddings();
                 } else {
-                    e = model.forward(batch, step);
+                    e = model.forward(batch, step, dropoutSeed(micro, start));
                 }
                 NDScope.unregister(e);
                 parts.add(e);
@@ -168,13 +176,12 @@ public final class TrainStep implements AutoCloseable {
             int end = Math.min(n, start + chunk);
             NDArray slice = grad.get(new NDIndex("{}:{}", start, end));
             if (checkpointing != null) {
-                checkpointing.backward(kept.get(c), slice, Seeds.of(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start));
+                checkpointing.backward(kept.get(c), slice, dropoutSeed(micro, start));
                 continue;
             }
-            Seeds.engine(settings.seed(), Seeds.Stream.DROPOUT, stepNumber, start);
             try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 scope.suppressNotUsedWarning();
-                NDArray e = model.forward(encoded.get(c), step);
+                NDArray e = model.forward(encoded.get(c), step, dropoutSeed(micro, start));
                 embtune.engine.Torch.backward(e, slice);
             }
         }

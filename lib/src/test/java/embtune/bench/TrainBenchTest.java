@@ -36,13 +36,18 @@ class TrainBenchTest {
         return ((Number) r.get(key)).doubleValue();
     }
 
-    /** The untrained random model's loss on the benchmark's first batch, by a plain forward pass (no optimizer, no graph). */
+    /**
+     * The untrained random model's loss on the benchmark's first batch, by a plain forward pass (no optimizer, no graph),
+     * in training mode with the dropout masks the first step draws (seed 0, step 0, micro-batch 0, rows from 0).
+     */
     static double firstBatchLoss(TrainBench.Workload w) {
         StepBatch batch = TrainBench.batch(w, 0);
         try (Embedder model = Embedder.random(w.config(true), w.pooling(), "cpu", 0, w.tokens());
              NDManager nd = model.manager().newSubManager()) {
             var loss = Losses.create(LossType.parse(w.loss()), 0.5, InfoNceOptions.defaults(), null, null, new Random(0));
-            return loss.compute(model.forward(model.encode(batch.texts()), nd), batch.layout()).getFloat();
+            model.encoder().train(true);
+            long dropoutSeed = embtune.engine.Seeds.of(0, embtune.engine.Seeds.Stream.DROPOUT, 0, 0, 0);
+            return loss.compute(model.forward(model.encode(batch.texts()), nd, dropoutSeed), batch.layout()).getFloat();
         }
     }
 

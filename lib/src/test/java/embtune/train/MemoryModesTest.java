@@ -8,20 +8,27 @@ import embtune.data.Record;
 import embtune.loss.InfoNceLoss;
 import embtune.loss.InfoNceOptions;
 import embtune.model.Embedder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * GradCache ({@code mini_batch_size}) and gradient checkpointing (alone and inside GradCache
- * chunks) train exactly like one pass, chunk sizes notwithstanding, in every family.
+ * chunks) train exactly like one pass, chunk sizes notwithstanding, in every family (without dropout: with it, each way
+ * of splitting the step draws its own masks, and checkpointing backpropagates through the masks its forward drew).
  */
 @Tag("slow")
 class MemoryModesTest {
     static final List<Record> ROWS = List.of(Record.triplet("a man plays guitar", "someone strums", "a dog runs"),
             Record.triplet("the sky is blue", "blue sky today", "stock prices fell"),
             Record.pair("cats sleep a lot", "a sleepy cat"), Record.triplet("hi", "hello", "bye", "farewell"));
+    static final int ROWS_TEXTS = 12; // every text of ROWS: one GradCache chunk
 
     /** Loss and pre-clip grad norm of three AdamW steps. */
     static double[][] run(String fixture, TrainStep.Settings settings) {
@@ -29,7 +36,11 @@ class MemoryModesTest {
     }
 
     static double[][] run(String fixture, TrainStep.Settings settings, boolean lora) {
-        try (Embedder m = Embedder.load(Fixtures.dir(fixture)); NDManager out = NDManager.newBaseManager()) {
+        return run(withoutDropout(fixture), settings, lora);
+    }
+
+    static double[][] run(Path model, TrainStep.Settings settings, boolean lora) {
+        try (Embedder m = Embedder.load(model); NDManager out = NDManager.newBaseManager()) {
             if (lora) embtune.lora.Lora.apply(m, new embtune.lora.LoraConfig(4, 8, 0.0, List.of("all-linear"), false), 0);
             var params = lora ? embtune.lora.Lora.parameters(m.encoder()) : m.encoder().namedParameters();
             AdamW adam = new AdamW(params, m.manager(), 0.9, 0.95, 1e-8, 0.1);
@@ -43,6 +54,49 @@ class MemoryModesTest {
             }
             return got;
         }
+    }
+
+    /** A copy of the fixture whose config sets every dropout to 0 (tiny-bert's are 0.1, as MiniLM's). */
+    static Path withoutDropout(String fixture) {
+        try {
+            Path dir = Files.createTempDirectory("nodropout");
+            Path src = Fixtures.dir(fixture);
+            try (var files = Files.walk(src)) {
+                for (Path f : files.toList()) if (Files.isRegularFile(f)) {
+                    Path to = dir.resolve(src.relativize(f).toString());
+                    Files.createDirectories(to.getParent());
+                    Files.copy(f, to);
+                }
+            }
+            ObjectNode c = (ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+            for (String k : List.of("hidden_dropout_prob", "attention_probs_dropout_prob", "attention_dropout", "embedding_dropout", "mlp_dropout"))
+                c.put(k, 0.0);
+            new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), c);
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * With dropout (tiny-bert's 0.1), checkpointing and one GradCache chunk of every row draw a plain pass's masks (the
+     * embeddings and each layer reseeded alike), so they train exactly like it; smaller chunks draw their own.
+     */
+    @Test
+    void withDropoutCheckpointingTrainsLikeOnePass() {
+        TrainStep.Settings plain = TrainStep.Settings.of(1.0);
+        double[][] want = run(Fixtures.dir("tiny-bert"), plain, false);
+        for (TrainStep.Settings s : List.of(plain.gradientCheckpointing(true), plain.miniBatchSize(ROWS_TEXTS),
+                plain.gradientCheckpointing(true).miniBatchSize(ROWS_TEXTS))) {
+            double[][] got = run(Fixtures.dir("tiny-bert"), s, false);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(want[i][0], got[i][0], 1e-5, "loss, step " + (i + 1) + " with " + s);
+                assertEquals(want[i][1], got[i][1], 1e-4 * want[i][1], "grad norm, step " + (i + 1) + " with " + s);
+            }
+        }
+        double[][] noDropout = run(withoutDropout("tiny-bert"), plain, false), chunks = run(Fixtures.dir("tiny-bert"), plain.miniBatchSize(3), false);
+        assertTrue(Math.abs(want[0][0] - noDropout[0][0]) > 1e-3, "dropout changes the loss: " + want[0][0] + " vs " + noDropout[0][0]);
+        assertTrue(Math.abs(want[0][0] - chunks[0][0]) > 1e-4, "chunks of 3 draw their own masks");
     }
 
     @ParameterizedTest
