@@ -176,18 +176,10 @@ public final class Attention {
      * back: [B, T, H*D]. Unless autograd records, a query that may see no key at all gets a zero output, as PyTorch's fused
      * attention gives (transformers' hidden states at left padding): exp(max bias) is exactly 1 where
      * some key is visible (max 0) and 0 where all are masked (-MAX), applied in place to the merged
-     * copy, so it costs neither a T x T array nor another [B, T, H*D] one.
+     * copy, so it costs neither a T x T array nor another [B, T, H*D] one. {@code causalUnpadded}: a causal bias with
+     * no padding in the batch; {@code dropout}: the rate on the attention probabilities, 0 outside training (see
+     * {@link #attend(NDArray, NDArray, NDArray, NDArray, NDArray, boolean, double)}).
      */
-    public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-        return attendMerged(q, k, v, bias, scale, false);
-    }
-
-    /** As above, for a causal bias with no padding in the batch (see {@link #attend(NDArray, NDArray, NDArray, NDArray, NDArray, boolean)}). */
-    public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded) {
-        return attendMerged(q, k, v, bias, scale, causalUnpadded, 0);
-    }
-
-    /** As above, with dropout on the attention probabilities (see {@link #attend(NDArray, NDArray, NDArray, NDArray, NDArray, boolean, double)}). */
     public static NDArray attendMerged(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale, boolean causalUnpadded, double dropout) {
         long[] s = q.getShape().getShape();
         return Scopes.keep(() -> {

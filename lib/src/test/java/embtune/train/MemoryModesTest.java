@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -56,10 +57,18 @@ class MemoryModesTest {
         }
     }
 
-    /** A copy of the fixture whose config sets every dropout to 0 (tiny-bert's are 0.1, as MiniLM's). */
+    @TempDir
+    static Path copies;
+    static final java.util.Map<String, Path> WITHOUT_DROPOUT = new java.util.HashMap<>();
+
+    /** A copy of the fixture whose config sets every dropout to 0 (tiny-bert's are 0.1, as MiniLM's), made once per class run. */
     static Path withoutDropout(String fixture) {
+        return WITHOUT_DROPOUT.computeIfAbsent(fixture, MemoryModesTest::copyWithoutDropout);
+    }
+
+    private static Path copyWithoutDropout(String fixture) {
         try {
-            Path dir = Files.createTempDirectory("nodropout");
+            Path dir = Files.createDirectories(copies.resolve(fixture));
             Path src = Fixtures.dir(fixture);
             try (var files = Files.walk(src)) {
                 for (Path f : files.toList()) if (Files.isRegularFile(f)) {
