@@ -16,6 +16,37 @@ public final class Fixtures {
         return ROOT.resolve(name);
     }
 
+    private static final java.util.Map<String, Path> WITHOUT_DROPOUT = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A copy of the fixture whose config sets every dropout to 0 (tiny-bert's are 0.1, as MiniLM's), for tests that compare
+     * training runs exactly. Made once per test JVM under target/, so every test class may share it.
+     */
+    public static Path withoutDropout(String name) {
+        return WITHOUT_DROPOUT.computeIfAbsent(name, Fixtures::copyWithoutDropout);
+    }
+
+    private static Path copyWithoutDropout(String name) {
+        try {
+            Path src = dir(name), dir = Path.of("target", "fixtures-without-dropout", name);
+            try (var files = java.nio.file.Files.walk(src)) {
+                for (Path f : files.toList()) if (java.nio.file.Files.isRegularFile(f)) {
+                    Path to = dir.resolve(src.relativize(f).toString());
+                    java.nio.file.Files.createDirectories(to.getParent());
+                    java.nio.file.Files.copy(f, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            ObjectMapper json = new ObjectMapper();
+            var config = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(dir.resolve("config.json").toFile());
+            for (String k : java.util.List.of("hidden_dropout_prob", "attention_probs_dropout_prob", "attention_dropout", "embedding_dropout", "mlp_dropout"))
+                config.put(k, 0.0);
+            json.writeValue(dir.resolve("config.json").toFile(), config);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static JsonNode json(String relative) {
         try {
             return new ObjectMapper().readTree(ROOT.resolve(relative).toFile());

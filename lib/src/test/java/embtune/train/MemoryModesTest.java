@@ -8,13 +8,9 @@ import embtune.data.Record;
 import embtune.loss.InfoNceLoss;
 import embtune.loss.InfoNceOptions;
 import embtune.model.Embedder;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,7 +33,7 @@ class MemoryModesTest {
     }
 
     static double[][] run(String fixture, TrainStep.Settings settings, boolean lora) {
-        return run(withoutDropout(fixture), settings, lora);
+        return run(Fixtures.withoutDropout(fixture), settings, lora);
     }
 
     static double[][] run(Path model, TrainStep.Settings settings, boolean lora) {
@@ -57,36 +53,6 @@ class MemoryModesTest {
         }
     }
 
-    @TempDir
-    static Path copies;
-    static final java.util.Map<String, Path> WITHOUT_DROPOUT = new java.util.HashMap<>();
-
-    /** A copy of the fixture whose config sets every dropout to 0 (tiny-bert's are 0.1, as MiniLM's), made once per class run. */
-    static Path withoutDropout(String fixture) {
-        return WITHOUT_DROPOUT.computeIfAbsent(fixture, MemoryModesTest::copyWithoutDropout);
-    }
-
-    private static Path copyWithoutDropout(String fixture) {
-        try {
-            Path dir = Files.createDirectories(copies.resolve(fixture));
-            Path src = Fixtures.dir(fixture);
-            try (var files = Files.walk(src)) {
-                for (Path f : files.toList()) if (Files.isRegularFile(f)) {
-                    Path to = dir.resolve(src.relativize(f).toString());
-                    Files.createDirectories(to.getParent());
-                    Files.copy(f, to);
-                }
-            }
-            ObjectNode c = (ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json").toFile());
-            for (String k : List.of("hidden_dropout_prob", "attention_probs_dropout_prob", "attention_dropout", "embedding_dropout", "mlp_dropout"))
-                c.put(k, 0.0);
-            new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), c);
-            return dir;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     /**
      * With dropout (tiny-bert's 0.1), checkpointing and one GradCache chunk of every row draw a plain pass's masks (the
      * embeddings and each layer reseeded alike), so they train exactly like it; smaller chunks draw their own.
@@ -103,7 +69,7 @@ class MemoryModesTest {
                 assertEquals(want[i][1], got[i][1], 1e-4 * want[i][1], "grad norm, step " + (i + 1) + " with " + s);
             }
         }
-        double[][] noDropout = run(withoutDropout("tiny-bert"), plain, false), chunks = run(Fixtures.dir("tiny-bert"), plain.miniBatchSize(3), false);
+        double[][] noDropout = run(Fixtures.withoutDropout("tiny-bert"), plain, false), chunks = run(Fixtures.dir("tiny-bert"), plain.miniBatchSize(3), false);
         assertTrue(Math.abs(want[0][0] - noDropout[0][0]) > 1e-3, "dropout changes the loss: " + want[0][0] + " vs " + noDropout[0][0]);
         assertTrue(Math.abs(want[0][0] - chunks[0][0]) > 1e-4, "chunks of 3 draw their own masks");
     }
