@@ -36,8 +36,13 @@ public final class ScriptFunction {
      * {@code "x"} and {@code "return torch.silu(x)"}); it may span lines, the last returning a tensor.
      */
     public ScriptFunction(String name, String params, String body) {
+        this(name, params, "Tensor", body);
+    }
+
+    /** As above, returning {@code returns} (TorchScript's type: {@code "List[Tensor]"} for {@link #applyAll}). */
+    public ScriptFunction(String name, String params, String returns, String body) {
         this.name = name;
-        this.source = source(name, params, body);
+        this.source = source(name, params, returns, body);
     }
 
     /** Whether libtorch compiled the function (compiled on the first call, once per JVM). */
@@ -50,6 +55,13 @@ public final class ScriptFunction {
         PtSymbolBlock m = module();
         if (m == null) throw new IllegalStateException(name + " is not available in this libtorch");
         return IValueUtils.forward(m, new NDList(args), true).singletonOrThrow();
+    }
+
+    /** Runs a function that returns a tuple or list of tensors; the outputs belong to the first argument's manager. */
+    public NDList applyAll(NDArray... args) {
+        PtSymbolBlock m = module();
+        if (m == null) throw new IllegalStateException(name + " is not available in this libtorch");
+        return IValueUtils.forward(m, new NDList(args), true);
     }
 
     private PtSymbolBlock module() {
@@ -73,14 +85,14 @@ public final class ScriptFunction {
         static final NDManager MANAGER = NDManager.newBaseManager(Device.cpu());
     }
 
-    static String source(String name, String params, String body) {
+    static String source(String name, String params, String returns, String body) {
         StringBuilder args = new StringBuilder();
         for (String p : params.split(",")) args.append(",\n    ").append(p.strip()).append(": Tensor");
         return "class " + name + "(Module):\n"
                 + "  __parameters__ = []\n"
                 + "  __buffers__ = []\n"
                 + "  training : bool\n"
-                + "  def forward(self: __torch__." + name + args + ") -> Tensor:\n"
+                + "  def forward(self: __torch__." + name + args + ") -> " + returns + ":\n"
                 + "    " + body.replace("\n", "\n    ") + "\n";
     }
 

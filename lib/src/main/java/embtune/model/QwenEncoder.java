@@ -2,6 +2,7 @@ package embtune.model;
 
 import embtune.engine.Cast;
 import embtune.engine.Scopes;
+import embtune.engine.Torch;
 import embtune.nn.Attention;
 import embtune.nn.Embedding;
 import embtune.nn.GatedMlp;
@@ -128,6 +129,9 @@ public class QwenEncoder extends Encoder {
             kh = Scopes.keep(() -> rotate(k0, masks, false));
             NDArray q = qh, k = kh;
             double dropout = training ? attentionDropout : 0;
+            // while training, the grouped causal kernel's per-group outputs go to o_proj as they are (no merged copy for it to keep)
+            NDArray[] pieces = Torch.recording() ? Attention.causalPieces(q, k, vh, null, masks.causalUnpadded(), dropout) : null;
+            if (pieces != null) return o.forwardHeads(pieces);
             return o.forward(Scopes.keep(() -> Attention.attendMerged(q, k, vh, masks.full(), null, masks.causalUnpadded(), dropout)));
         }
 

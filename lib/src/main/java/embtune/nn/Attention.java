@@ -74,10 +74,8 @@ public final class Attention {
         // float32: torch's fused kernel from SDPA_FROM_KEYS keys on, where it wins (bench/README.md); below, the written-out
         // composition, whose in-place mask and softmax cost less at short lengths
         boolean fusedFloat32 = !bf16 && keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32;
-        if (causalUnpadded && t == keys && dropout == 0) {
-            if (bf16 && SDPA_CAUSAL_BF16.available()) return SDPA_CAUSAL_BF16.apply(q, k, v, scale == null ? one(q) : scale);
-            if (fusedFloat32 && SDPA_CAUSAL.available()) return SDPA_CAUSAL.apply(q, k, v, scale == null ? one(q) : scale);
-        }
+        ScriptFunction causal = causalKernel(q, k, v, causalUnpadded, dropout, SDPA_CAUSAL, SDPA_CAUSAL_BF16);
+        if (causal != null) return causal.apply(q, k, v, scale == null ? one(q) : scale);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
         if (bf16) return attendBf16(grouped, k, v, perQueryRow(bias, rep), scale, dropout).reshape(b, heads, t, d);
         if (fusedFloat32 && SDPA.available())
@@ -104,8 +102,8 @@ public final class Attention {
     // values, one call per query head of each group (q as [B, Hkv, rep, T, D], unbound along rep) against the shared
     // k, v: autograd keeps k and v once, where repeating them to the query heads (transformers' repeat_kv) would keep
     // copies rep times their size. libtorch 2.7.1's enable_gqa runs the unfused math on the CPU, and its CPU flash
-    // kernel called directly reads past grouped keys. The outputs are stacked as [B, T, Hkv, rep, D], the kernel's own
-    // layout, so merging the heads afterwards is a view
+    // kernel called directly reads past grouped keys. The outputs are stacked as [B, T, Hkv, rep, D], the merged heads'
+    // layout, so merging them afterwards is a view (training hands the outputs to o_proj unstacked: causalPieces)
     static final ScriptFunction SDPA_CAUSAL = causal(false);
     static final ScriptFunction SDPA_CAUSAL_BF16 = causal(true);
 
@@ -122,6 +120,49 @@ public final class Attention {
                 outs = [torch.scaled_dot_product_attention(g, k, v, None, 0.0, True, scale=float(scale)).transpose(1, 2)
                         for g in q.unflatten(1, [kv, q.size(1) // kv]).unbind(2)]
                 return torch.stack(outs, 3).flatten(2, 3).transpose(1, 2)""");
+    }
+
+    /**
+     * The causal kernel for these inputs (of {@code float32} or {@code bf16}, as q, k, v are), or null where it does not run:
+     * it needs a causal bias with no padding, as many queries as keys and no dropout; float32 runs it from
+     * {@link #SDPA_FROM_KEYS} keys on, bf16 at every length.
+     */
+    private static ScriptFunction causalKernel(NDArray q, NDArray k, NDArray v, boolean causalUnpadded, double dropout,
+            ScriptFunction float32, ScriptFunction bf16) {
+        long t = q.getShape().get(2), keys = k.getShape().get(2);
+        if (!causalUnpadded || t != keys || dropout != 0) return null;
+        if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return bf16.available() ? bf16 : null;
+        boolean fusedFloat32 = keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32 && k.getDataType() == DataType.FLOAT32;
+        return fusedFloat32 && float32.available() ? float32 : null;
+    }
+
+    /**
+     * Causal attention over grouped keys (H = rep * Hkv, rep > 1) where the fused causal kernel runs, returned as the
+     * kernel's rep outputs rather than merged: piece r [B, Hkv, T, D] holds query heads r, rep + r, 2 rep + r, ..., so the
+     * merged [B, T, H*D] has its columns laid out [Hkv, rep, D] (see {@link Linear#forwardHeads}). Autograd keeps each
+     * kernel's output for its backward; merging the heads (this libtorch's kernel lays its output out [B, Hkv, T, D]) makes a
+     * copy that the next layer would keep as well. Null where the causal kernel does not run or the heads are not grouped:
+     * call {@link #attendMerged} then.
+     */
+    public static NDArray[] causalPieces(NDArray q, NDArray k, NDArray v, NDArray scale, boolean causalUnpadded, double dropout) {
+        if (q.getShape().get(1) == k.getShape().get(1)) return null;
+        ScriptFunction pieces = causalKernel(q, k, v, causalUnpadded, dropout, CAUSAL_PIECES, CAUSAL_PIECES_BF16);
+        return pieces == null ? null : pieces.applyAll(q, k, v, scale == null ? one(q) : scale).toArray(new NDArray[0]);
+    }
+
+    static final ScriptFunction CAUSAL_PIECES = causalPieces(false);
+    static final ScriptFunction CAUSAL_PIECES_BF16 = causalPieces(true);
+
+    private static ScriptFunction causalPieces(boolean bf16) {
+        String cast = bf16 ? """
+                q = torch.to(q, 15)
+                k = torch.to(k, 15)
+                v = torch.to(v, 15)
+                """ : "";
+        return new ScriptFunction(bf16 ? "SdpaCausalPiecesBf16" : "SdpaCausalPieces", "q, k, v, scale", "List[Tensor]", cast + """
+                kv = k.size(1)
+                return [torch.scaled_dot_product_attention(g, k, v, None, 0.0, True, scale=float(scale))
+                        for g in q.unflatten(1, [kv, q.size(1) // kv]).unbind(2)]""");
     }
 
     // the same under bf16 (what transformers runs under autocast): the scores stay float32 inside the kernel, where

@@ -3,6 +3,9 @@ package embtune.nn;
 import embtune.engine.Scopes;
 import embtune.engine.ScriptFunction;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -113,6 +116,44 @@ public class Linear extends Module {
             return unflatten(y, x);
         });
     }
+
+    /**
+     * The layer on attention heads not yet merged: {@code pieces[p]} [B, G, T, D] holds heads p, P + p, 2P + p, ...
+     * (Attention#causalPieces), so the merged input [B, T, G*P*D] has its columns laid out [G, P, D]. With a LoRA
+     * adapter on a frozen weight (what LoRA training runs), the adapter's product reads the pieces head by head, and
+     * autograd keeps nothing of the input but the pieces, which the attention kernel keeps anyway: the merged copy the
+     * frozen product reads is freed on return. Otherwise, or with dropout on the adapter's input, this is
+     * {@code forward} on the merged input.
+     */
+    public NDArray forwardHeads(NDArray[] pieces) {
+        long[] s = pieces[0].getShape().getShape();
+        long b = s[0], t = s[2];
+        NDList transposed = new NDList();
+        for (NDArray p : pieces) transposed.add(p.transpose(0, 2, 1, 3));
+        if (loraA == null || rowAdapters != null || loraDropout > 0 && training || Torch.requiresGrad(weight.getArray()))
+            return forward(NDArrays.stack(transposed, 3).reshape(b, t, in));
+        return Scopes.keep(() -> {
+            // the merged heads live only as long as the frozen product that reads them
+            NDArray y = Scopes.keep(() -> base(NDArrays.stack(transposed, 3).reshape(b * t, in)));
+            // A's product head by head: A [r, G*P*D] seen as [G, D, r] for piece p, its per-head products [B, G, T, r] summed over G
+            NDArray aw = loraA.weight(loraA.weight);
+            long r = aw.getShape().get(0), groups = s[1], d = s[3];
+            NDArray a = null;
+            for (int p = 0; p < pieces.length; p++) {
+                NDArray ap = aw.reshape(r, groups, pieces.length, d).get(new NDIndex(":, :, {}", p)).transpose(1, 2, 0);
+                NDArray part = (bf16Products() ? HEADS_PRODUCT_BF16 : HEADS_PRODUCT).apply(pieces[p], ap);
+                a = a == null ? part : a.addi(part);
+            }
+            a = a.muli(scaling).reshape(b * t, r);
+            NDArray sum = (bf16Products() ? ADD_PRODUCT_BF16 : ADD_PRODUCT).apply(y, a, loraB.weight(loraB.weight));
+            return sum.reshape(b, t, out);
+        });
+    }
+
+    // x [B, G, T, D] against w [G, D, r]: one [T, D] x [D, r] product per batch row and head, summed over the heads (float32)
+    static final ScriptFunction HEADS_PRODUCT = new ScriptFunction("HeadsProduct", "x, w", "return torch.matmul(x, w).sum(1)");
+    static final ScriptFunction HEADS_PRODUCT_BF16 = new ScriptFunction("HeadsProductBf16", "x, w",
+            "return torch.matmul(torch.to(x, 15), torch.to(w, 15)).to(6).sum(1)");
 
     private NDArray base(NDArray x) {
         if (packed != null && !Torch.recording() && packedFor == computeType()

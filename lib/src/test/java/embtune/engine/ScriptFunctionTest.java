@@ -10,7 +10,7 @@ class ScriptFunctionTest {
     @Test
     void theBundledLibtorchCompilesTheArchiveItsSourceAndPickleDescribe() throws Exception {
         assertTrue(new ScriptFunction("Silu", "x", "return torch.silu(x)").available(), "libtorch compiled the silu archive");
-        String src = ScriptFunction.source("Silu", "x", "return torch.silu(x)");
+        String src = ScriptFunction.source("Silu", "x", "Tensor", "return torch.silu(x)");
         assertTrue(src.contains("def forward(self: __torch__.Silu,\n    x: Tensor) -> Tensor:\n    return torch.silu(x)"), src);
         var names = new java.util.ArrayList<String>();
         try (var z = new ZipInputStream(new java.io.ByteArrayInputStream(ScriptFunction.archive("Silu", src)))) {

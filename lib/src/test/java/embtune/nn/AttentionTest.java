@@ -123,6 +123,69 @@ class AttentionTest {
         }
     }
 
+    /**
+     * Training a grouped causal model, o_proj takes the kernel's per-group outputs as they are (no merged copy for autograd
+     * to keep): the same output and the same gradients for q, k, v and every weight of o_proj (a LoRA adapter's too)
+     * as o_proj on the merged heads, float32 and bf16.
+     */
+    @Test
+    void groupedCausalPiecesThroughTheOutputProjectionEqualTheMergedHeads() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            m.getEngine().setRandomSeed(6);
+            NDArray q = m.randomNormal(new Shape(B, H, T, D)), k = m.randomNormal(new Shape(B, KV, T, D)), v = m.randomNormal(new Shape(B, KV, T, D));
+            for (boolean bf16 : new boolean[] {false, true})
+                for (boolean lora : new boolean[] {false, true}) {
+                    // one layer per run, alike: gradients accumulate
+                    java.util.function.Supplier<Linear> layer = () -> {
+                        Linear o = new Linear(H * D, 24, true);
+                        if (lora) o.attachLora(4, 2.0, 0, m);
+                        RandomInit.apply(o, m, 7); // lora_B random too, so A's gradient is not zero
+                        if (bf16) o.computeIn(ai.djl.ndarray.types.DataType.BFLOAT16);
+                        return o;
+                    };
+                    float[][] merged = withFusedFrom(0, () -> project(m, layer.get(), q, k, v, bf16, false));
+                    float[][] pieces = withFusedFrom(0, () -> project(m, layer.get(), q, k, v, bf16, true));
+                    String what = (bf16 ? "bf16" : "float32") + (lora ? " LoRA" : "");
+                    // float32: two products of half the depth summed instead of one (seen: 7e-7 of the largest value); bf16:
+                    // the pieces' sum is rounded to bfloat16 once more than the merged product, two roundings of 2^-8 at most
+                    double tol = bf16 ? 0x1p-7 : 2e-6;
+                    for (int i = 0; i < merged.length; i++) {
+                        double scale = 0;
+                        for (float x : merged[i]) scale = Math.max(scale, Math.abs(x));
+                        assertTrue(maxDiff(merged[i], pieces[i]) <= tol * scale, what + " output/gradient " + i + ": " + maxDiff(merged[i], pieces[i]) + " of " + scale);
+                    }
+                }
+        }
+    }
+
+    /** o_proj's output on causal attention over q, k, v (no padding), then the gradients of q, k, v and o's parameters. */
+    static float[][] project(NDManager m, Linear o, NDArray q0, NDArray k0, NDArray v0, boolean bf16, boolean pieces) {
+        NDArray q = q0.duplicate(), k = k0.duplicate(), v = v0.duplicate();
+        var params = new java.util.ArrayList<>(o.namedParameters().values());
+        for (NDArray x : new NDArray[] {q, k, v}) x.setRequiresGradient(true);
+        params.forEach(p -> p.getArray().setRequiresGradient(true));
+        java.util.List<float[]> out = new java.util.ArrayList<>();
+        try (var gc = Engine.getInstance().newGradientCollector()) {
+            NDArray qq = bf16 ? Cast.to(q, ai.djl.ndarray.types.DataType.BFLOAT16) : q;
+            NDArray scale = Attention.scale(m, D);
+            NDArray y;
+            if (pieces) {
+                NDArray[] parts = Attention.causalPieces(qq, k, v, scale, true, 0);
+                assertNotNull(parts, "the grouped causal kernel runs");
+                assertEquals(H / KV, parts.length);
+                y = o.forwardHeads(parts);
+            } else {
+                y = o.forward(Attention.attendMerged(qq, k, v, null, scale, true, 0));
+            }
+            y = Cast.toFloat32(y);
+            out.add(y.toFloatArray());
+            gc.backward(y.mul(y).sum());
+        }
+        for (NDArray x : new NDArray[] {q, k, v}) out.add(x.getGradient().toFloatArray());
+        params.forEach(p -> out.add(p.getArray().getGradient().toFloatArray()));
+        return out.toArray(new float[0][]);
+    }
+
     static float[][] withFusedFrom(int keys, java.util.function.Supplier<float[][]> f) {
         int saved = Attention.sdpaFromKeys;
         Attention.sdpaFromKeys = keys;
