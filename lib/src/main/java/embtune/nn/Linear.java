@@ -146,9 +146,13 @@ public class Linear extends Module {
             }
             a = a.muli(scaling).reshape(b * t, r);
             NDArray sum = (bf16Products() ? ADD_PRODUCT_BF16 : ADD_PRODUCT).apply(y, a, loraB.weight(loraB.weight));
-            return sum.reshape(b, t, out);
+            return UNFLATTEN_HEADS.available() ? UNFLATTEN_HEADS.apply(sum, pieces[0]) : sum.reshape(b, t, out);
         });
     }
+
+    // rows [B*T, out] as [B, T, out] for heads x [B, G, T, D], not as a view (see UNFLATTEN)
+    static final ScriptFunction UNFLATTEN_HEADS = new ScriptFunction("UnflattenHeads", "y, x",
+            "return torch._unsafe_view(y, [x.size(0), x.size(2), y.size(-1)])");
 
     // x [B, G, T, D] against w [G, D, r]: one [T, D] x [D, r] product per batch row and head, summed over the heads (float32)
     static final ScriptFunction HEADS_PRODUCT = new ScriptFunction("HeadsProduct", "x, w", "return torch.matmul(x, w).sum(1)");
