@@ -107,19 +107,21 @@ public final class Attention {
     static final ScriptFunction SDPA_CAUSAL = causal(false);
     static final ScriptFunction SDPA_CAUSAL_BF16 = causal(true);
 
+    // the causal kernel once per query head of each group (q viewed [B, Hkv, rep, T, D], unbound along rep): rep outputs [B, Hkv, T, D]
+    private static final String PER_QUERY_HEAD_OF_A_GROUP = "[torch.scaled_dot_product_attention(g, k, v, None, 0.0, True, scale=float(scale))"
+            + " for g in q.unflatten(1, [k.size(1), q.size(1) // k.size(1)]).unbind(2)]";
+
     private static ScriptFunction causal(boolean bf16) {
-        String cast = bf16 ? """
-                q = torch.to(q, 15)
-                k = torch.to(k, 15)
-                v = torch.to(v, 15)
-                """ : "";
-        return new ScriptFunction(bf16 ? "SdpaCausalBf16" : "SdpaCausal", "q, k, v, scale", cast + """
-                kv = k.size(1)
-                if q.size(1) == kv:
-                    return torch.scaled_dot_product_attention(q, k, v, None, 0.0, True, scale=float(scale))
-                outs = [torch.scaled_dot_product_attention(g, k, v, None, 0.0, True, scale=float(scale)).transpose(1, 2)
-                        for g in q.unflatten(1, [kv, q.size(1) // kv]).unbind(2)]
-                return torch.stack(outs, 3).flatten(2, 3).transpose(1, 2)""");
+        return new ScriptFunction(bf16 ? "SdpaCausalBf16" : "SdpaCausal", "q, k, v, scale", toBf16(bf16)
+                + "if q.size(1) == k.size(1):\n"
+                + "    return torch.scaled_dot_product_attention(q, k, v, None, 0.0, True, scale=float(scale))\n"
+                + "outs = " + PER_QUERY_HEAD_OF_A_GROUP + "\n"
+                + "return torch.stack([o.transpose(1, 2) for o in outs], 3).flatten(2, 3).transpose(1, 2)");
+    }
+
+    /** TorchScript lines casting q, k and v to bfloat16 under bf16 (nothing otherwise). */
+    private static String toBf16(boolean bf16) {
+        return bf16 ? "q = torch.to(q, 15)\nk = torch.to(k, 15)\nv = torch.to(v, 15)\n" : "";
     }
 
     /**
@@ -154,15 +156,8 @@ public final class Attention {
     static final ScriptFunction CAUSAL_PIECES_BF16 = causalPieces(true);
 
     private static ScriptFunction causalPieces(boolean bf16) {
-        String cast = bf16 ? """
-                q = torch.to(q, 15)
-                k = torch.to(k, 15)
-                v = torch.to(v, 15)
-                """ : "";
-        return new ScriptFunction(bf16 ? "SdpaCausalPiecesBf16" : "SdpaCausalPieces", "q, k, v, scale", "List[Tensor]", cast + """
-                kv = k.size(1)
-                return [torch.scaled_dot_product_attention(g, k, v, None, 0.0, True, scale=float(scale))
-                        for g in q.unflatten(1, [kv, q.size(1) // kv]).unbind(2)]""");
+        return new ScriptFunction(bf16 ? "SdpaCausalPiecesBf16" : "SdpaCausalPieces", "q, k, v, scale", "List[Tensor]",
+                toBf16(bf16) + "return " + PER_QUERY_HEAD_OF_A_GROUP);
     }
 
     // the same under bf16 (what transformers runs under autocast): the scores stay float32 inside the kernel, where
