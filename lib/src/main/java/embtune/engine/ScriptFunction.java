@@ -52,9 +52,7 @@ public final class ScriptFunction {
 
     /** Runs the function; its output belongs to the first argument's manager. */
     public NDArray apply(NDArray... args) {
-        PtSymbolBlock m = module();
-        if (m == null) throw new IllegalStateException(name + " is not available in this libtorch");
-        return IValueUtils.forward(m, new NDList(args), true).singletonOrThrow();
+        return applyAll(args).singletonOrThrow();
     }
 
     /** Runs a function that returns a tuple or list of tensors; the outputs belong to the first argument's manager. */

@@ -117,7 +117,7 @@ public class BertEncoder extends Encoder {
         @Override
         public NDArray forward(NDArray h, Masks masks) {
             NDArray bias = masks.full(), x = h;
-            double probsDropout = training ? attentionDropout : 0;
+            double probsDropout = dropoutRate(attentionDropout);
             NDArray attended = Scopes.keep(() -> Attention.attendMerged(Attention.splitHeads(query.forward(x), heads, headDim),
                     Attention.splitHeads(key.forward(x), heads, headDim), Attention.splitHeads(value.forward(x), heads, headDim), bias, scale,
                     false, probsDropout));

@@ -107,7 +107,7 @@ public class ModernBertEncoder extends Encoder {
             NDArray x = attnNorm == null ? h : attnNorm.forward(h);
             NDArray qkv = wqkv.forward(x).reshape(b, t, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // [3, B, H, T, D]
             NDArray q = queryRope.applyInPlace(qkv.get(0)), k = rope.applyInPlace(qkv.get(1)), v = qkv.get(2); // q scaled by its tables; qkv is ours to overwrite
-            h = h.add(dropout(wo.forward(Attention.attendMerged(q, k, v, bias, null, false, training ? attentionDropout : 0)), attentionDropout));
+            h = h.add(dropout(wo.forward(Attention.attendMerged(q, k, v, bias, null, false, dropoutRate(attentionDropout))), attentionDropout));
             NDArray gated = wi.forward(mlpNorm.forward(h));
             NDArray a = gated.get(new NDIndex("..., :{}", intermediate)), g = gated.get(new NDIndex("..., {}:", intermediate));
             return h.add(mlpOut.forward(dropout(Activation.gelu(a).mul(g), mlpDropout)));

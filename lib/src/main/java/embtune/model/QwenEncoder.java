@@ -128,7 +128,7 @@ public class QwenEncoder extends Encoder {
             qh = Scopes.keep(() -> rotate(q0, masks, true));
             kh = Scopes.keep(() -> rotate(k0, masks, false));
             NDArray q = qh, k = kh;
-            double dropout = training ? attentionDropout : 0;
+            double dropout = dropoutRate(attentionDropout);
             // while training, the grouped causal kernel's per-group outputs go to o_proj as they are (no merged copy for it to keep)
             NDArray[] pieces = Torch.recording() ? Attention.causalPieces(q, k, vh, null, masks.causalUnpadded(), dropout) : null;
             if (pieces != null) return o.forwardHeads(pieces);

@@ -73,7 +73,7 @@ public final class Attention {
             return attend(Cast.toFloat32(q), Cast.toFloat32(k), Cast.toFloat32(v), bias, scale, false, dropout);
         // float32: torch's fused kernel from SDPA_FROM_KEYS keys on, where it wins (bench/README.md); below, the written-out
         // composition, whose in-place mask and softmax cost less at short lengths
-        boolean fusedFloat32 = !bf16 && keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32;
+        boolean fusedFloat32 = !bf16 && fusedFloat32(q, k);
         ScriptFunction causal = causalKernel(q, k, v, causalUnpadded, dropout, SDPA_CAUSAL, SDPA_CAUSAL_BF16);
         if (causal != null) return causal.apply(q, k, v, scale == null ? one(q) : scale);
         NDArray grouped = q.reshape(b, kvHeads, rep * t, d);
@@ -134,8 +134,12 @@ public final class Attention {
         long t = q.getShape().get(2), keys = k.getShape().get(2);
         if (!causalUnpadded || t != keys || dropout != 0) return null;
         if (Cast.isBf16(q) || Cast.isBf16(k) || Cast.isBf16(v)) return bf16.available() ? bf16 : null;
-        boolean fusedFloat32 = keys >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32 && k.getDataType() == DataType.FLOAT32;
-        return fusedFloat32 && float32.available() ? float32 : null;
+        return fusedFloat32(q, k) && float32.available() ? float32 : null;
+    }
+
+    /** Whether float32 attention runs torch's fused kernel: from {@link #SDPA_FROM_KEYS} keys on, where it wins (bench/README.md). */
+    private static boolean fusedFloat32(NDArray q, NDArray k) {
+        return k.getShape().get(2) >= sdpaFromKeys && q.getDataType() == DataType.FLOAT32 && k.getDataType() == DataType.FLOAT32;
     }
 
     /**

@@ -10,7 +10,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.norm.Dropout;
 import embtune.engine.Torch;
 
 /**
@@ -108,8 +107,7 @@ public class Linear extends Module {
         // adapter's temporaries are freed on return rather than with the enclosing block
         return Scopes.keep(() -> {
             NDArray rows = x.reshape(-1, in); // addmm_ takes matrices
-            NDArray h = loraDropout > 0 && training ? Dropout.dropout(rows, loraDropout, true).head() : rows;
-            NDArray a = loraA.forward(h).muli(scaling);
+            NDArray a = loraA.forward(dropout(rows, loraDropout)).muli(scaling);
             ScriptFunction addProduct = bf16Products() ? ADD_PRODUCT_BF16 : ADD_PRODUCT;
             NDArray y = addProduct.available() ? addProduct.apply(base(rows), a, loraB.weight(loraB.weight))
                     : base(rows).addi(loraB.forward(a));
@@ -123,25 +121,27 @@ public class Linear extends Module {
      * adapter on a frozen weight (what LoRA training runs), the adapter's product reads the pieces head by head, and
      * autograd keeps nothing of the input but the pieces, which the attention kernel keeps anyway: the merged copy the
      * frozen product reads is freed on return. Otherwise, or with dropout on the adapter's input, this is
-     * {@code forward} on the merged input.
+     * {@code forward} on the merged input (per-row adapters apply only to layers without an adapter of their own).
      */
     public NDArray forwardHeads(NDArray[] pieces) {
         long[] s = pieces[0].getShape().getShape();
         long b = s[0], t = s[2];
         NDList transposed = new NDList();
         for (NDArray p : pieces) transposed.add(p.transpose(0, 2, 1, 3));
-        if (loraA == null || rowAdapters != null || loraDropout > 0 && training || Torch.requiresGrad(weight.getArray()))
+        if (loraA == null || dropoutRate(loraDropout) > 0 || Torch.requiresGrad(weight.getArray()))
             return forward(NDArrays.stack(transposed, 3).reshape(b, t, in));
         return Scopes.keep(() -> {
             // the merged heads live only as long as the frozen product that reads them
             NDArray y = Scopes.keep(() -> base(NDArrays.stack(transposed, 3).reshape(b * t, in)));
-            // A's product head by head: A [r, G*P*D] seen as [G, D, r] for piece p, its per-head products [B, G, T, r] summed over G
+            // A's product head by head: A [r, G*P*D] seen as [r, G, P, D], piece p's columns as [G, D, r], its per-head
+            // products [B, G, T, r] summed over G
             NDArray aw = loraA.weight(loraA.weight);
-            long r = aw.getShape().get(0), groups = s[1], d = s[3];
+            long r = aw.getShape().get(0);
+            NDArray byHead = aw.reshape(r, s[1], pieces.length, s[3]);
+            ScriptFunction product = bf16Products() ? HEADS_PRODUCT_BF16 : HEADS_PRODUCT;
             NDArray a = null;
             for (int p = 0; p < pieces.length; p++) {
-                NDArray ap = aw.reshape(r, groups, pieces.length, d).get(new NDIndex(":, :, {}", p)).transpose(1, 2, 0);
-                NDArray part = (bf16Products() ? HEADS_PRODUCT_BF16 : HEADS_PRODUCT).apply(pieces[p], ap);
+                NDArray part = product.apply(pieces[p], byHead.get(new NDIndex(":, :, {}", p)).transpose(1, 2, 0));
                 a = a == null ? part : a.addi(part);
             }
             a = a.muli(scaling).reshape(b * t, r);

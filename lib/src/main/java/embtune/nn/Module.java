@@ -80,7 +80,12 @@ public abstract class Module {
      * otherwise. It draws from libtorch's generator, which the training step seeds (embtune.engine.Seeds).
      */
     protected NDArray dropout(NDArray x, double p) {
-        return training && p > 0 ? ai.djl.nn.norm.Dropout.dropout(x, (float) p, true).head() : x;
+        return dropoutRate(p) > 0 ? ai.djl.nn.norm.Dropout.dropout(x, (float) p, true).head() : x;
+    }
+
+    /** The dropout rate p as this module applies it now: p while training, 0 otherwise (for kernels that take the rate). */
+    protected double dropoutRate(double p) {
+        return training ? p : 0;
     }
 
     /** Training mode turns on dropout where a module has it (torch's module.train()). */
